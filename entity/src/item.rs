@@ -1,0 +1,108 @@
+//! A key work item or a livelihood project.
+//!
+//! Natural key: (section, group number, seq, sub seq). Yueqing restarts its numbering in every
+//! leader group, so the group is part of the key; `sub_seq` is 0 for an item that is not split
+//! (NULL would defeat the unique index, where NULLs never collide).
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "items")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub kind: ItemKind,
+    pub city_id: Uuid,
+    pub document_id: Uuid,
+    pub section_id: Uuid,
+    /// Leader group (work items) or category (livelihood projects) number within the section.
+    pub group_number: i32,
+    /// Leader group heading or category name, as written.
+    pub group_heading: Option<String>,
+    pub seq: i32,
+    pub sub_seq: i32,
+    #[sea_orm(column_type = "Text")]
+    pub content: String,
+    pub leader_id: Option<Uuid>,
+    pub remarks: Option<String>,
+    pub period_start: i32,
+    pub period_end: i32,
+    pub status: Status,
+    pub progress: i32,
+    pub progress_note: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::section::Entity",
+        from = "Column::SectionId",
+        to = "super::section::Column::Id"
+    )]
+    Section,
+}
+
+impl Related<super::section::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Section.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Which collection an item belongs to.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// 重点工作
+    #[sea_orm(string_value = "work_item")]
+    WorkItem,
+    /// 民生实事项目
+    #[sea_orm(string_value = "livelihood_project")]
+    LivelihoodProject,
+}
+
+/// How far an item has got.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[sea_orm(string_value = "not_started")]
+    NotStarted,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "completed")]
+    Completed,
+    #[sea_orm(string_value = "delayed")]
+    Delayed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}

@@ -1,0 +1,24 @@
+//! Duban's storage model: one sea-orm entity per table, plus the string enums they share.
+//!
+//! Key work items and livelihood projects live in one table, `items`, told apart by
+//! [`item::ItemKind`]: they share every column that dashboards filter on (city, document, leader,
+//! units, status, progress, period), so one query layer serves both collections.
+
+pub mod city;
+pub mod document;
+pub mod item;
+pub mod item_unit;
+pub mod leader;
+pub mod revision;
+pub mod section;
+pub mod unit;
+pub mod user;
+
+pub mod prelude {
+    //! The entities under short names.
+    pub use crate::{
+        city::Entity as City, document::Entity as Document, item::Entity as Item,
+        item_unit::Entity as ItemUnit, leader::Entity as Leader, revision::Entity as Revision,
+        section::Entity as Section, unit::Entity as Unit, user::Entity as User,
+    };
+}

@@ -1,0 +1,24 @@
+//! Who changed what and when, with the before and after of the changed fields.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "revisions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Collection name as in the URL, e.g. `work-items`.
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    /// `create`, `update`, `delete` or `import`.
+    pub action: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    /// `{"field": {"before": …, "after": …}}`.
+    pub changes: Json,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

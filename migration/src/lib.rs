@@ -1,0 +1,26 @@
+//! Duban's schema migrations, in order. Each file holds one migration; every one runs on SQLite
+//! and on PostgreSQL.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_places;
+mod m20260101_000002_create_documents;
+mod m20260101_000003_create_items;
+mod m20260101_000004_create_users_and_revisions;
+mod schema;
+
+/// Runs Duban's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_create_places::Migration),
+            Box::new(m20260101_000002_create_documents::Migration),
+            Box::new(m20260101_000003_create_items::Migration),
+            Box::new(m20260101_000004_create_users_and_revisions::Migration),
+        ]
+    }
+}
