@@ -1,0 +1,114 @@
+//! The `duban` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::{Config, DatabaseConfig, LogConfig, ServeConfig},
+    db, import,
+    import::format::DocumentFile,
+    openapi,
+    startup::Application,
+    telemetry,
+};
+
+/// Duban (督办): the open API for city work plans.
+#[derive(Debug, Parser)]
+#[command(name = "duban", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    database: DatabaseConfig,
+    #[command(flatten)]
+    log: LogConfig,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve(ServeConfig),
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Import document files (the format of `data/*.json`), each in one transaction.
+    Import {
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// Runs the command line; reads `.env` first.
+pub async fn run() -> anyhow::Result<()> {
+    // A missing .env is the normal case.
+    dotenvy::dotenv().ok();
+    let cli = Cli::parse();
+    telemetry::init(cli.log.log_format);
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeConfig::parse_default()));
+    match command {
+        Command::Serve(serve) => {
+            let app = Application::build(Config {
+                database: cli.database.clone(),
+                serve: serve.clone(),
+            })
+            .await?;
+            tracing::info!(
+                address = %serve.bind_addr.ip(),
+                port = app.port(),
+                database = %db::redact(&cli.database.database_url),
+                "Duban is listening"
+            );
+            app.run_until_stopped().await.context("The server failed")
+        }
+        Command::Migrate => {
+            db::connect_and_migrate(&cli.database.database_url).await?;
+            tracing::info!("the schema is up to date");
+            Ok(())
+        }
+        Command::Import { files } => {
+            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            for path in files {
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("Failed to read {}", path.display()))?;
+                let file = DocumentFile::from_json(&bytes)
+                    .with_context(|| format!("{} is not valid", path.display()))?;
+                let summary = import::import_document(&db, &file)
+                    .await
+                    .with_context(|| format!("Failed to import {}", path.display()))?;
+                println!("{}: {}", path.display(), serde_json::to_string(&summary)?);
+            }
+            Ok(())
+        }
+        Command::Openapi => {
+            use std::io::Write;
+            match std::io::stdout()
+                .lock()
+                .write_all(openapi::json().as_bytes())
+            {
+                // `duban openapi | head` closes the pipe early; that is not a failure.
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(error).context("Failed to write the OpenAPI document")
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+impl ServeConfig {
+    /// The serve options from the environment and defaults, for `duban` without a subcommand.
+    fn parse_default() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeConfig,
+        }
+        Only::parse_from(["duban"]).serve
+    }
+}

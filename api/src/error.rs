@@ -1,0 +1,179 @@
+//! The one error type of the service, rendered as RFC 9457 `application/problem+json`.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `Result` with [`ApiError`] as the default error.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// One problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where the problem is: a query parameter name, or a path into the body such as
+    /// `sections[0].groups[1].items[3].units[0].role`.
+    #[schema(example = "limit")]
+    pub field: String,
+    /// What is wrong with it.
+    #[schema(example = "must be between 1 and 500")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI that names the kind of problem.
+    #[schema(example = "https://duban.dev/problems/bad-request")]
+    pub r#type: String,
+    /// A short summary of the kind of problem.
+    #[schema(example = "Bad request")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong this time.
+    #[schema(example = "limit must be between 1 and 500")]
+    pub detail: String,
+    /// The fields at fault, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed: a bad parameter, id or body.
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// The request is well formed but its content is invalid.
+    #[error("{detail}")]
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// No resource has that id (or code).
+    #[error("no {resource} with id {id}")]
+    NotFound { resource: &'static str, id: String },
+    /// No route matches the path.
+    #[error("no resource at {0}")]
+    NoRoute(String),
+    /// The route exists but not for this method.
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    /// The write collides with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency (the database) cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else; the cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 about one field.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let error = FieldError::new(field, message);
+        Self::BadRequest {
+            detail: format!("{}: {}", error.field, error.message),
+            errors: vec![error],
+        }
+    }
+
+    /// A 422 about the fields listed.
+    pub fn invalid(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self::Unprocessable {
+            detail: detail.into(),
+            errors,
+        }
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest { .. } => ("bad-request", "Bad request"),
+            Self::Unprocessable { .. } => ("validation", "Validation failed"),
+            Self::NotFound { .. } | Self::NoRoute(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    /// The problem document this error is shown as.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let detail = match self {
+            Self::Internal(_) => {
+                "The server failed to handle the request; it has been logged.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let errors = match self {
+            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        Problem {
+            r#type: format!("https://duban.dev/problems/{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound { .. } | Self::NoRoute(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(error) = self {
+            tracing::error!(error = format!("{error:#}"), "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+            .json(self.problem())
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(error: DbErr) -> Self {
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => Self::Conflict(format!(
+                "a record with the same natural key exists ({detail})"
+            )),
+            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => Self::Conflict(format!(
+                "the record is referenced by, or refers to, another ({detail})"
+            )),
+            _ => Self::Internal(anyhow::Error::new(error).context("database operation failed")),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! `/api/v1/documents`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::item::ItemKind;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::Result,
+    import::format::format_period,
+    query::{IdOrName, ListQuery, Page, Paging},
+    routes::{CityRef, GetErrors, ListErrors},
+    services::{
+        self,
+        documents::{DocumentFilter, DocumentRecord},
+        people::NamedFilter,
+    },
+    startup::AppState,
+};
+
+/// An issued notice with its sections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentOut {
+    pub id: Uuid,
+    pub city: CityRef,
+    #[schema(example = "乐政办函〔2021〕7号")]
+    pub doc_number: String,
+    pub title: String,
+    #[schema(example = "乐清市人民政府办公室")]
+    pub issuer: String,
+    /// The date written on the document.
+    pub issued_on: NaiveDate,
+    /// When it was published online, where the source says.
+    pub published_at: Option<DateTime<Utc>>,
+    pub recipients: Option<String>,
+    /// 抄送.
+    pub cc: Option<String>,
+    /// 公开方式, e.g. 此件公开发布.
+    pub disclosure: Option<String>,
+    /// Attachments or plans, in order.
+    pub sections: Vec<SectionOut>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One attachment or plan of a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SectionOut {
+    pub id: Uuid,
+    /// 附件 number.
+    pub number: i32,
+    /// Which collection its items are in.
+    pub kind: ItemKind,
+    pub title: String,
+    /// `YYYY` or `YYYY-YYYY`.
+    #[schema(example = "2021-2025")]
+    pub period: String,
+    /// How many items it lists.
+    pub item_count: i64,
+}
+
+impl From<DocumentRecord> for DocumentOut {
+    fn from(record: DocumentRecord) -> Self {
+        let d = record.document;
+        Self {
+            id: d.id,
+            city: CityRef::from(&record.city),
+            doc_number: d.doc_number,
+            title: d.title,
+            issuer: d.issuer,
+            issued_on: d.issued_on,
+            published_at: d.published_at,
+            recipients: d.recipients,
+            cc: d.cc,
+            disclosure: d.disclosure,
+            sections: record
+                .sections
+                .into_iter()
+                .map(|(s, item_count)| SectionOut {
+                    id: s.id,
+                    number: s.number,
+                    kind: s.kind,
+                    title: s.title,
+                    period: format_period(s.period_start, s.period_end),
+                    item_count,
+                })
+                .collect(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// Parameters of the document list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// Records to skip.
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<i64>,
+    /// `issued_on`, `doc_number`, `created_at`, `updated_at`; `-` sorts descending. Default `-issued_on`.
+    pub sort: Option<String>,
+    /// City id or admin division code.
+    #[param(example = "330382")]
+    pub city: Option<String>,
+    /// Issued in this year.
+    #[param(example = 2021)]
+    pub year: Option<i32>,
+    /// Substring of the title or doc number.
+    pub q: Option<String>,
+}
+
+/// List documents.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents",
+    tag = "documents",
+    operation_id = "list_documents",
+    params(DocumentListParams),
+    responses((status = 200, description = "A page of documents", body = Page<DocumentOut>), ListErrors)
+)]
+#[get("/documents")]
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    ListQuery(params): ListQuery<DocumentListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let paging = Paging::new(params.limit, params.offset)?;
+    let filter = DocumentFilter {
+        named: NamedFilter {
+            city: params
+                .city
+                .as_deref()
+                .map(IdOrName::parse_city)
+                .transpose()?,
+            q: params.q,
+        },
+        year: params.year,
+    };
+    let page =
+        services::documents::list(&state.db, &filter, params.sort.as_deref(), paging).await?;
+    Ok(page.map(DocumentOut::from).respond(&req))
+}
+
+/// Get a document with its sections.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    tag = "documents",
+    operation_id = "get_document",
+    params(("id" = Uuid, Path, description = "The document's id")),
+    responses((status = 200, description = "The document", body = DocumentOut), GetErrors)
+)]
+#[get("/documents/{id}")]
+pub async fn get_document(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<DocumentOut>> {
+    Ok(web::Json(
+        services::documents::get(&state.db, *id).await?.into(),
+    ))
+}

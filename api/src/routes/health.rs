@@ -1,0 +1,49 @@
+//! Liveness and readiness.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{db, error::ApiError, error::Problem, startup::AppState};
+
+/// Health status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthOut {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "health",
+    operation_id = "health_live",
+    responses((status = 200, description = "The process answers", body = HealthOut))
+)]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(HealthOut { status: "ok" })
+}
+
+/// The service can serve requests: the database answers.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    operation_id = "health_ready",
+    responses(
+        (status = 200, description = "The database answers", body = HealthOut),
+        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if db::ping(&state.db).await {
+        Ok(HttpResponse::Ok().json(HealthOut { status: "ok" }))
+    } else {
+        Err(ApiError::Unavailable(
+            "the database does not answer".to_owned(),
+        ))
+    }
+}

@@ -1,0 +1,345 @@
+//! `/api/v1/work-items` and `/api/v1/livelihood-projects`: one query layer, two shapes.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use entity::{
+    item::{ItemKind, Status},
+    item_unit::UnitRole,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Result},
+    import::format::{format_period, parse_period},
+    query::{IdOrName, ListQuery, Page, Paging, split_values},
+    routes::{CityRef, GetErrors, LeaderRef, ListErrors, UnitRoleOut},
+    services::{
+        self,
+        items::{ItemFilter, ItemRecord},
+    },
+    startup::AppState,
+};
+
+/// The fields work items and livelihood projects share.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemFields {
+    pub id: Uuid,
+    pub document_id: Uuid,
+    pub city: CityRef,
+    pub section: SectionRef,
+    /// `YYYY` or `YYYY-YYYY`.
+    #[schema(example = "2021")]
+    pub period: String,
+    /// 序号 as written.
+    pub seq: i32,
+    pub content: String,
+    /// The leader who leads the item, where the source names one.
+    pub leader: Option<LeaderRef>,
+    /// Units in the order the source lists them, with their roles.
+    pub units: Vec<UnitRoleOut>,
+    /// 备注 as written.
+    pub remarks: Option<String>,
+    pub status: Status,
+    /// 0–100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: i32,
+    pub progress_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The section an item is listed in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SectionRef {
+    pub id: Uuid,
+    /// 附件 number within the document.
+    pub number: i32,
+    pub title: String,
+}
+
+/// A leader group of a work plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupOut {
+    /// 一 → 1.
+    pub number: i32,
+    /// As written, e.g. 何学考常务副市长牵头重点工作; null where the source has no heading.
+    pub heading: Option<String>,
+}
+
+/// A livelihood project's category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryOut {
+    /// 一 → 1.
+    pub number: i32,
+    /// 项目名称, e.g. 公共卫生服务能力提升.
+    pub name: String,
+}
+
+/// A key work item (重点工作).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkItemOut {
+    #[serde(flatten)]
+    pub item: ItemFields,
+    /// The leader group the item is listed under.
+    pub group: GroupOut,
+}
+
+/// A livelihood project (民生实事项目).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LivelihoodProjectOut {
+    #[serde(flatten)]
+    pub item: ItemFields,
+    /// The sub-item number where a project is split (1., 2.), else null.
+    pub sub_seq: Option<i32>,
+    /// Null where the document has no categories.
+    pub category: Option<CategoryOut>,
+}
+
+impl From<ItemRecord> for ItemFields {
+    fn from(r: ItemRecord) -> Self {
+        let i = r.item;
+        Self {
+            id: i.id,
+            document_id: i.document_id,
+            city: CityRef::from(&r.city),
+            section: SectionRef {
+                id: r.section.id,
+                number: r.section.number,
+                title: r.section.title,
+            },
+            period: format_period(i.period_start, i.period_end),
+            seq: i.seq,
+            content: i.content,
+            leader: r.leader.as_ref().map(LeaderRef::from),
+            units: r.units.iter().map(UnitRoleOut::from).collect(),
+            remarks: i.remarks,
+            status: i.status,
+            progress: i.progress,
+            progress_note: i.progress_note,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+impl From<ItemRecord> for WorkItemOut {
+    fn from(record: ItemRecord) -> Self {
+        let group = GroupOut {
+            number: record.item.group_number,
+            heading: record.item.group_heading.clone(),
+        };
+        Self {
+            item: record.into(),
+            group,
+        }
+    }
+}
+
+impl From<ItemRecord> for LivelihoodProjectOut {
+    fn from(record: ItemRecord) -> Self {
+        let sub_seq = (record.item.sub_seq > 0).then_some(record.item.sub_seq);
+        let category = record.item.group_heading.clone().map(|name| CategoryOut {
+            number: record.item.group_number,
+            name,
+        });
+        Self {
+            item: record.into(),
+            sub_seq,
+            category,
+        }
+    }
+}
+
+/// Parameters of the work item and livelihood project lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ItemListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// Records to skip.
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<i64>,
+    /// `seq` (document order, the default), `progress`, `status`, `period`, `created_at`,
+    /// `updated_at`; `-` sorts descending; several fields comma-separated.
+    #[param(example = "-progress,seq")]
+    pub sort: Option<String>,
+    /// City id or admin division code.
+    #[param(example = "330382")]
+    pub city: Option<String>,
+    /// Document id.
+    pub document: Option<Uuid>,
+    /// Section id.
+    pub section: Option<Uuid>,
+    /// Leader id or exact name; repeat or comma-separate for any of several.
+    #[serde(default)]
+    #[param(example = "何学考")]
+    pub leader: Vec<String>,
+    /// Unit id or exact name; repeat or comma-separate for any of several.
+    #[serde(default)]
+    #[param(example = "市发改局")]
+    pub unit: Vec<String>,
+    /// Only where the unit (or any unit, without `unit`) has this role.
+    pub unit_role: Option<UnitRole>,
+    /// Status; comma-separate for any of several.
+    #[serde(default)]
+    #[param(example = "not_started")]
+    pub status: Vec<String>,
+    /// Exactly this period: `YYYY` or `YYYY-YYYY`.
+    #[param(example = "2021-2025")]
+    pub period: Option<String>,
+    /// Items whose period covers this year.
+    #[param(example = 2021)]
+    pub year: Option<i32>,
+    /// Group number, or exact leader-group heading / livelihood category name.
+    #[param(example = "公共卫生服务能力提升")]
+    pub category: Option<String>,
+    /// Substring of the content or remarks (Chinese text of any length).
+    #[param(example = "停车")]
+    pub q: Option<String>,
+    /// Items changed at or after this time (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl ItemListParams {
+    fn filter(&self) -> Result<ItemFilter> {
+        let statuses = split_values(&self.status)
+            .into_iter()
+            .map(|s| {
+                serde_json::from_value::<Status>(serde_json::Value::String(s.to_owned())).map_err(|_| {
+                    ApiError::bad_field(
+                        "status",
+                        format!("unknown status `{s}`; use not_started, in_progress, completed, delayed or cancelled"),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        let period = self
+            .period
+            .as_deref()
+            .map(|p| {
+                parse_period(p)
+                    .ok_or_else(|| ApiError::bad_field("period", "must be YYYY or YYYY-YYYY"))
+            })
+            .transpose()?;
+        Ok(ItemFilter {
+            city: self.city.as_deref().map(IdOrName::parse_city).transpose()?,
+            document: self.document,
+            section: self.section,
+            leaders: split_values(&self.leader)
+                .into_iter()
+                .map(IdOrName::parse)
+                .collect(),
+            units: split_values(&self.unit)
+                .into_iter()
+                .map(IdOrName::parse)
+                .collect(),
+            unit_role: self.unit_role,
+            statuses,
+            period,
+            year: self.year,
+            category: self.category.clone(),
+            q: self.q.clone(),
+            updated_since: self.updated_since,
+        })
+    }
+}
+
+async fn list<T: Serialize + From<ItemRecord>>(
+    state: &AppState,
+    kind: ItemKind,
+    params: &ItemListParams,
+    req: &HttpRequest,
+) -> Result<HttpResponse> {
+    let paging = Paging::new(params.limit, params.offset)?;
+    let page = services::items::list(
+        &state.db,
+        kind,
+        &params.filter()?,
+        params.sort.as_deref(),
+        paging,
+    )
+    .await?;
+    Ok(page.map(T::from).respond(req))
+}
+
+/// List key work items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/work-items",
+    tag = "work-items",
+    operation_id = "list_work_items",
+    params(ItemListParams),
+    responses((status = 200, description = "A page of work items", body = Page<WorkItemOut>), ListErrors)
+)]
+#[get("/work-items")]
+pub async fn list_work_items(
+    state: web::Data<AppState>,
+    ListQuery(params): ListQuery<ItemListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    list::<WorkItemOut>(&state, ItemKind::WorkItem, &params, &req).await
+}
+
+/// Get a key work item.
+#[utoipa::path(
+    get,
+    path = "/api/v1/work-items/{id}",
+    tag = "work-items",
+    operation_id = "get_work_item",
+    params(("id" = Uuid, Path, description = "The work item's id")),
+    responses((status = 200, description = "The work item", body = WorkItemOut), GetErrors)
+)]
+#[get("/work-items/{id}")]
+pub async fn get_work_item(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<WorkItemOut>> {
+    Ok(web::Json(
+        services::items::get(&state.db, ItemKind::WorkItem, *id)
+            .await?
+            .into(),
+    ))
+}
+
+/// List livelihood projects.
+#[utoipa::path(
+    get,
+    path = "/api/v1/livelihood-projects",
+    tag = "livelihood-projects",
+    operation_id = "list_livelihood_projects",
+    params(ItemListParams),
+    responses((status = 200, description = "A page of livelihood projects", body = Page<LivelihoodProjectOut>), ListErrors)
+)]
+#[get("/livelihood-projects")]
+pub async fn list_livelihood_projects(
+    state: web::Data<AppState>,
+    ListQuery(params): ListQuery<ItemListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    list::<LivelihoodProjectOut>(&state, ItemKind::LivelihoodProject, &params, &req).await
+}
+
+/// Get a livelihood project.
+#[utoipa::path(
+    get,
+    path = "/api/v1/livelihood-projects/{id}",
+    tag = "livelihood-projects",
+    operation_id = "get_livelihood_project",
+    params(("id" = Uuid, Path, description = "The livelihood project's id")),
+    responses((status = 200, description = "The livelihood project", body = LivelihoodProjectOut), GetErrors)
+)]
+#[get("/livelihood-projects/{id}")]
+pub async fn get_livelihood_project(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<LivelihoodProjectOut>> {
+    Ok(web::Json(
+        services::items::get(&state.db, ItemKind::LivelihoodProject, *id)
+            .await?
+            .into(),
+    ))
+}

@@ -1,0 +1,326 @@
+//! Key work items and livelihood projects: filtering, sorting, paging, and loading what a
+//! response embeds (city, section, leader, units) in a few batched queries per page.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    city, item,
+    item::{ItemKind, Status},
+    item_unit,
+    item_unit::UnitRole,
+    leader, section, unit,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait,
+    sea_query::{Expr, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Result},
+    query::{IdOrName, Page, Paging, apply_sort, contains, fetch_page},
+};
+
+/// Which items a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub city: Option<IdOrName>,
+    pub document: Option<Uuid>,
+    pub section: Option<Uuid>,
+    /// Any of these leaders (ids or names).
+    pub leaders: Vec<IdOrName>,
+    /// Any of these units (ids or names), in `unit_role` when given.
+    pub units: Vec<IdOrName>,
+    pub unit_role: Option<UnitRole>,
+    /// Any of these statuses.
+    pub statuses: Vec<Status>,
+    /// Exactly this period (first and last year).
+    pub period: Option<(i32, i32)>,
+    /// Periods that cover this year.
+    pub year: Option<i32>,
+    /// Group (leader group or category) number or heading.
+    pub category: Option<String>,
+    /// Substring of the content or remarks.
+    pub q: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// An item with everything its response embeds.
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    pub item: item::Model,
+    pub city: city::Model,
+    pub section: section::Model,
+    pub leader: Option<leader::Model>,
+    /// The item's units in the order the source lists them.
+    pub units: Vec<(item_unit::Model, unit::Model)>,
+}
+
+/// Sort fields a list accepts; the first is the default (document order).
+fn sort_keys() -> Vec<(&'static str, Vec<sea_orm::sea_query::SimpleExpr>)> {
+    let col = |c: item::Column| Expr::col((item::Entity, c));
+    vec![
+        (
+            "seq",
+            vec![
+                col(item::Column::DocumentId),
+                Expr::col((section::Entity, section::Column::Number)),
+                col(item::Column::GroupNumber),
+                col(item::Column::Seq),
+                col(item::Column::SubSeq),
+            ],
+        ),
+        ("progress", vec![col(item::Column::Progress)]),
+        ("status", vec![col(item::Column::Status)]),
+        (
+            "period",
+            vec![col(item::Column::PeriodStart), col(item::Column::PeriodEnd)],
+        ),
+        ("created_at", vec![col(item::Column::CreatedAt)]),
+        ("updated_at", vec![col(item::Column::UpdatedAt)]),
+    ]
+}
+
+/// One page of the items of `kind` that match `filter`.
+#[tracing::instrument(skip(db))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    kind: ItemKind,
+    filter: &ItemFilter,
+    sort: Option<&str>,
+    paging: Paging,
+) -> Result<Page<ItemRecord>> {
+    let keys = sort_keys();
+    let keys: Vec<(&str, &[_])> = keys
+        .iter()
+        .map(|(name, exprs)| (*name, exprs.as_slice()))
+        .collect();
+    let select = item::Entity::find()
+        .join(JoinType::InnerJoin, item::Relation::Section.def())
+        .filter(item::Column::Kind.eq(kind))
+        .filter(condition(filter));
+    let select = apply_sort(
+        select,
+        sort,
+        &keys,
+        Expr::col((item::Entity, item::Column::Id)),
+    )?;
+    let page = fetch_page(db, select, paging).await?;
+    let records = embed(db, page.items).await?;
+    Ok(Page {
+        items: records,
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    })
+}
+
+/// The item of `kind` with `id`.
+pub async fn get(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<ItemRecord> {
+    let found = item::Entity::find_by_id(id)
+        .filter(item::Column::Kind.eq(kind))
+        .one(db)
+        .await?;
+    let item = found.ok_or_else(|| ApiError::NotFound {
+        resource: resource_name(kind),
+        id: id.to_string(),
+    })?;
+    let mut records = embed(db, vec![item]).await?;
+    records
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("item {id} vanished while loading").into())
+}
+
+/// The resource name of a kind, as in its URL.
+pub fn resource_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::WorkItem => "work-items",
+        ItemKind::LivelihoodProject => "livelihood-projects",
+    }
+}
+
+fn condition(filter: &ItemFilter) -> Condition {
+    let mut all = Condition::all();
+    if let Some(city) = &filter.city {
+        all = all.add(match city {
+            IdOrName::Id(id) => item::Column::CityId.eq(*id),
+            IdOrName::Name(code) => item::Column::CityId.in_subquery(
+                Query::select()
+                    .column(city::Column::Id)
+                    .from(city::Entity)
+                    .and_where(city::Column::Code.eq(code.clone()))
+                    .take(),
+            ),
+        });
+    }
+    if let Some(document) = filter.document {
+        all = all.add(item::Column::DocumentId.eq(document));
+    }
+    if let Some(section) = filter.section {
+        all = all.add(item::Column::SectionId.eq(section));
+    }
+    if !filter.leaders.is_empty() {
+        let mut any = Condition::any();
+        for leader in &filter.leaders {
+            any = any.add(leader.condition(leader::Column::Id, leader::Column::Name));
+        }
+        all = all.add(
+            item::Column::LeaderId.in_subquery(
+                Query::select()
+                    .column(leader::Column::Id)
+                    .from(leader::Entity)
+                    .cond_where(any)
+                    .take(),
+            ),
+        );
+    }
+    if !filter.units.is_empty() || filter.unit_role.is_some() {
+        let mut units = Query::select();
+        units
+            .column(item_unit::Column::ItemId)
+            .from(item_unit::Entity);
+        if !filter.units.is_empty() {
+            let mut any = Condition::any();
+            for unit in &filter.units {
+                any = any.add(unit.condition(unit::Column::Id, unit::Column::Name));
+            }
+            units.and_where(
+                item_unit::Column::UnitId.in_subquery(
+                    Query::select()
+                        .column(unit::Column::Id)
+                        .from(unit::Entity)
+                        .cond_where(any)
+                        .take(),
+                ),
+            );
+        }
+        if let Some(role) = filter.unit_role {
+            units.and_where(item_unit::Column::Role.eq(role));
+        }
+        all = all.add(item::Column::Id.in_subquery(units.take()));
+    }
+    if !filter.statuses.is_empty() {
+        all = all.add(item::Column::Status.is_in(filter.statuses.iter().copied()));
+    }
+    if let Some((start, end)) = filter.period {
+        all = all
+            .add(item::Column::PeriodStart.eq(start))
+            .add(item::Column::PeriodEnd.eq(end));
+    }
+    if let Some(year) = filter.year {
+        all = all
+            .add(item::Column::PeriodStart.lte(year))
+            .add(item::Column::PeriodEnd.gte(year));
+    }
+    if let Some(category) = &filter.category {
+        all = all.add(match category.parse::<i32>() {
+            Ok(number) => item::Column::GroupNumber.eq(number),
+            Err(_) => item::Column::GroupHeading.eq(category.clone()),
+        });
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        all = all.add(
+            Condition::any()
+                .add(contains(item::Column::Content, q))
+                .add(contains(item::Column::Remarks, q)),
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        all = all.add(item::Column::UpdatedAt.gte(since));
+    }
+    all
+}
+
+/// Loads what the items embed: 4 queries for the whole page, not per item.
+async fn embed(db: &impl ConnectionTrait, items: Vec<item::Model>) -> Result<Vec<ItemRecord>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cities = by_id(
+        city::Entity::find()
+            .filter(city::Column::Id.is_in(items.iter().map(|i| i.city_id)))
+            .all(db)
+            .await?,
+        |c| c.id,
+    );
+    let sections = by_id(
+        section::Entity::find()
+            .filter(section::Column::Id.is_in(items.iter().map(|i| i.section_id)))
+            .all(db)
+            .await?,
+        |s| s.id,
+    );
+    let leaders = by_id(
+        leader::Entity::find()
+            .filter(leader::Column::Id.is_in(items.iter().filter_map(|i| i.leader_id)))
+            .all(db)
+            .await?,
+        |l| l.id,
+    );
+    let mut item_units = crate::import::load_item_units(db, items.iter().map(|i| i.id)).await?;
+    let unit_ids: Vec<Uuid> = item_units
+        .values()
+        .flatten()
+        .map(|row| row.unit_id)
+        .collect();
+    let units = by_id(
+        unit::Entity::find()
+            .filter(unit::Column::Id.is_in(unit_ids))
+            .all(db)
+            .await?,
+        |u| u.id,
+    );
+
+    items
+        .into_iter()
+        .map(|item| {
+            let missing = |what: &str| anyhow::anyhow!("{what} of item {} is missing", item.id);
+            let city = cities
+                .get(&item.city_id)
+                .cloned()
+                .ok_or_else(|| missing("city"))?;
+            let section = sections
+                .get(&item.section_id)
+                .cloned()
+                .ok_or_else(|| missing("section"))?;
+            let leader = item.leader_id.and_then(|id| leaders.get(&id).cloned());
+            let units = item_units
+                .remove(&item.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|row| units.get(&row.unit_id).cloned().map(|unit| (row, unit)))
+                .collect();
+            Ok(ItemRecord {
+                item,
+                city,
+                section,
+                leader,
+                units,
+            })
+        })
+        .collect()
+}
+
+/// Indexes models by their id.
+pub(crate) fn by_id<M>(models: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid, M> {
+    models.into_iter().map(|m| (id(&m), m)).collect()
+}
+
+/// How many items each of the sections has.
+pub async fn count_by_section(
+    db: &impl ConnectionTrait,
+    section_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, i64)> = item::Entity::find()
+        .select_only()
+        .column(item::Column::SectionId)
+        .column_as(item::Column::Id.count(), "count")
+        .filter(item::Column::SectionId.is_in(section_ids))
+        .group_by(item::Column::SectionId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

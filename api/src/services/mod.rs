@@ -1,0 +1,7 @@
+//! Reading and writing resources; every function takes `&impl ConnectionTrait` so it runs on the
+//! pool or inside a transaction.
+
+pub mod cities;
+pub mod documents;
+pub mod items;
+pub mod people;

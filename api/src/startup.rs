@@ -1,0 +1,138 @@
+//! Building the HTTP server: state, middleware, routes, error mapping.
+
+use std::net::TcpListener;
+
+use actix_web::{
+    App, HttpRequest, HttpResponse, HttpServer, ResponseError, dev::Server, http::header, web,
+};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    config::Config,
+    db,
+    error::ApiError,
+    import, openapi,
+    routes::{self, health},
+};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects to and migrates the database, seeds it if asked, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect_and_migrate(&config.database.database_url).await?;
+        if config.serve.seed_on_empty {
+            let loaded = import::seed_if_empty(&db).await?;
+            if loaded > 0 {
+                tracing::info!(
+                    documents = loaded,
+                    "the database was empty: loaded the seed documents"
+                );
+            }
+        }
+        let listener = TcpListener::bind(config.serve.bind_addr)
+            .with_context(|| format!("Failed to bind {}", config.serve.bind_addr))?;
+        let port = listener
+            .local_addr()
+            .context("Failed to read the bound address")?
+            .port();
+        let server = run(listener, db.clone(), config.serve.workers)?;
+        Ok(Self { port, server, db })
+    }
+
+    /// The port the server listens on (useful when bound to port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's database pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, db: DatabaseConnection, workers: usize) -> anyhow::Result<Server> {
+    let state = web::Data::new(AppState { db });
+    let mut server =
+        HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::bad_field("id", "must be a UUID").into()),
+                )
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(4 * 1024 * 1024)
+                        .error_handler(|error, _| {
+                            ApiError::BadRequest {
+                                detail: format!("the JSON body is not valid: {error}"),
+                                errors: Vec::new(),
+                            }
+                            .into()
+                        }),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    ApiError::bad_field("query", error.to_string()).into()
+                }))
+                .service(web::scope("/api/v1").configure(routes::configure))
+                .service(health::live)
+                .service(health::ready)
+                .service(openapi::serve)
+                .service(web::redirect("/docs", "/docs/"))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").config(
+                        utoipa_swagger_ui::Config::new(["/api-docs/openapi.json"])
+                            .validator_url("none")
+                            .persist_authorization(true)
+                            .try_it_out_enabled(true),
+                    ),
+                )
+                .default_service(web::to(no_route))
+        })
+        .listen(listener)
+        .context("Failed to listen")?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Answers what no route took: 405 with `Allow` where the path exists for other methods, else 404.
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    match openapi::allowed_methods(req.path()) {
+        Some(methods) => {
+            let mut response =
+                ApiError::MethodNotAllowed(req.method().to_string()).error_response();
+            if let Ok(allow) = header::HeaderValue::from_str(&methods.join(", ")) {
+                response.headers_mut().insert(header::ALLOW, allow);
+            }
+            response
+        }
+        None => ApiError::NoRoute(req.path().to_owned()).error_response(),
+    }
+}
