@@ -1,0 +1,73 @@
+//! The OpenAPI document, the interactive docs and the health endpoints.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{
+    helpers::{Backend, TestApp},
+    on_both_backends,
+};
+
+on_both_backends!(
+    served_openapi_document_equals_the_committed_one,
+    interactive_docs_are_served_from_the_binary,
+    health_endpoints_answer,
+);
+
+async fn served_openapi_document_equals_the_committed_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let served = app.get_ok("/api-docs/openapi.json", &[]).await;
+    let committed_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(committed_path).expect("openapi/openapi.json exists"),
+    )
+    .expect("the committed document is JSON");
+    assert!(
+        served == committed,
+        "openapi/openapi.json is stale: run `cargo run -p openapi` and commit the result"
+    );
+    assert_eq!(served["openapi"], "3.1.0");
+    for path in [
+        "/api/v1/work-items",
+        "/api/v1/work-items/{id}",
+        "/api/v1/livelihood-projects",
+        "/api/v1/cities/{id}",
+    ] {
+        assert!(
+            served["paths"][path]["get"].is_object(),
+            "{path} is documented"
+        );
+    }
+}
+
+async fn interactive_docs_are_served_from_the_binary(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let page = app.get("/docs/", &[]).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    let script = app.get("/docs/swagger-initializer.js", &[]).await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(
+        script
+            .text()
+            .await
+            .expect("js")
+            .contains("/api-docs/openapi.json")
+    );
+    let bundle = app.get("/docs/swagger-ui-bundle.js", &[]).await;
+    assert_eq!(bundle.status(), StatusCode::OK);
+    let redirect = app
+        .client
+        .get(format!("{}/docs", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(redirect.url().path(), "/docs/");
+}
+
+async fn health_endpoints_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get_ok("/health/live", &[]).await["status"], "ok");
+    assert_eq!(app.get_ok("/health/ready", &[]).await["status"], "ok");
+}

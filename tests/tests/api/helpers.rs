@@ -1,0 +1,415 @@
+//! The test harness: a real server on port 0 over a real database of its own, on SQLite or
+//! PostgreSQL.
+//!
+//! Each test gets a fresh database cloned from a template that is migrated and seeded once per
+//! test process: a copied file on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. PostgreSQL
+//! databases are dropped when the test ends, whether it passed or not.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::LazyLock,
+};
+
+use api::{config::Config, startup::Application};
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// Which store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines `$name::sqlite` and `$name::postgres` tests that run `async fn $name(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+/// The PostgreSQL server the tests use; each test creates and drops a database of its own there.
+pub static POSTGRES_URL: LazyLock<String> = LazyLock::new(|| {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+});
+
+/// A running server and its database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A pool of the test's own on the test's database, for setting up and checking state.
+    pub db: DatabaseConnection,
+    server: actix_web::dev::ServerHandle,
+    database: TestDatabase,
+}
+
+impl TestApp {
+    /// A server over a database holding the two seed documents.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::start(backend, true).await
+    }
+
+    /// A server over a migrated, empty database.
+    pub async fn spawn_empty(backend: Backend) -> Self {
+        Self::start(backend, false).await
+    }
+
+    async fn start(backend: Backend, seeded: bool) -> Self {
+        init_logs();
+        let database = TestDatabase::create(backend, seeded).await;
+        let app = Application::build(Config::for_database(database.url.clone()))
+            .await
+            .expect("the application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let server = app.handle();
+        let db = Database::connect(database.url.as_str())
+            .await
+            .expect("the test connects to its database");
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            server,
+            database,
+        }
+    }
+
+    /// `GET path` (relative to the server), with `query` pairs URL-encoded.
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .query(query)
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// `GET path` answered 200 with JSON; returns the body.
+    pub async fn get_ok(&self, path: &str, query: &[(&str, &str)]) -> Value {
+        let response = self.get(path, query).await;
+        let status = response.status();
+        let body = response.text().await.expect("a body");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "GET {path} {query:?} answered {status}: {body}"
+        );
+        serde_json::from_str(&body).expect("the body is JSON")
+    }
+
+    /// Every item of a list, following pages of 500.
+    pub async fn get_all(&self, path: &str, query: &[(&str, &str)]) -> Vec<Value> {
+        let mut all = Vec::new();
+        loop {
+            let offset = all.len().to_string();
+            let mut query = query.to_vec();
+            query.extend([("limit", "500"), ("offset", offset.as_str())]);
+            let page = self.get_ok(path, &query).await;
+            let items = page["items"].as_array().expect("items").clone();
+            let total = page["total"].as_u64().expect("total") as usize;
+            all.extend(items);
+            if all.len() >= total {
+                return all;
+            }
+        }
+    }
+
+    /// The `total` of a list.
+    pub async fn count(&self, path: &str, query: &[(&str, &str)]) -> u64 {
+        let mut query = query.to_vec();
+        query.push(("limit", "1"));
+        self.get_ok(path, &query).await["total"]
+            .as_u64()
+            .expect("total")
+    }
+
+    /// Asserts `GET path` answers `status` with a problem+json body, and returns the body.
+    pub async fn get_problem(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        status: StatusCode,
+    ) -> Value {
+        let response = self.get(path, query).await;
+        assert_problem(response, status).await
+    }
+}
+
+/// Asserts a response is an RFC 9457 problem with `status`; returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    let actual = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = response.text().await.expect("a body");
+    assert_eq!(actual, status, "body: {body}");
+    assert_eq!(content_type, "application/problem+json", "body: {body}");
+    let problem: Value = serde_json::from_str(&body).expect("the problem is JSON");
+    for field in ["type", "title", "detail"] {
+        assert!(
+            problem[field].as_str().is_some_and(|s| !s.is_empty()),
+            "problem lacks {field}: {body}"
+        );
+    }
+    assert_eq!(problem["status"], status.as_u16());
+    problem
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the returned future only waits for it.
+        drop(self.server.stop(false));
+        if let Some(name) = self.database.postgres_name.take() {
+            drop_postgres_database(name);
+        }
+        if let Some(dir) = self.database.sqlite_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A database of one test's own.
+struct TestDatabase {
+    url: String,
+    postgres_name: Option<String>,
+    sqlite_dir: Option<PathBuf>,
+}
+
+impl TestDatabase {
+    async fn create(backend: Backend, seeded: bool) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let template = sqlite_template(seeded).await;
+                let dir =
+                    std::env::temp_dir().join(format!("duban-test-{}", Uuid::now_v7().simple()));
+                std::fs::create_dir_all(&dir).expect("a temp dir");
+                let path = dir.join("duban.db");
+                std::fs::copy(template, &path).expect("the template copies");
+                Self {
+                    url: sqlite_url(&path),
+                    postgres_name: None,
+                    sqlite_dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let template = postgres_template(seeded).await;
+                let name = format!("duban_test_{}", Uuid::now_v7().simple());
+                let admin = Database::connect(POSTGRES_URL.as_str())
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL must be reachable at {} (set TEST_POSTGRES_URL): {e}",
+                            *POSTGRES_URL
+                        )
+                    });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .await
+                    .expect("the test database is created");
+                admin.close().await.ok();
+                Self {
+                    url: postgres_url_for(&name),
+                    postgres_name: Some(name),
+                    sqlite_dir: None,
+                }
+            }
+        }
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// `POSTGRES_URL` with its database replaced by `name`.
+fn postgres_url_for(name: &str) -> String {
+    let base = POSTGRES_URL.as_str();
+    let (without_query, query) = base
+        .split_once('?')
+        .map_or((base, None), |(a, q)| (a, Some(q)));
+    let prefix = without_query
+        .rsplit_once('/')
+        .map_or(without_query, |(prefix, _)| prefix);
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+/// A fingerprint of what a template holds: the test binary (which embeds the migrations and the
+/// importer) and whether it is seeded. A rebuilt binary gets new templates.
+fn template_key(seeded: bool) -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let meta = std::fs::metadata(&exe).expect("the test binary's metadata");
+    let mut hasher = Sha256::new();
+    hasher.update(exe.to_string_lossy().as_bytes());
+    hasher.update(meta.len().to_le_bytes());
+    hasher.update(format!("{:?}", meta.modified().ok()).as_bytes());
+    hasher.update([u8::from(seeded)]);
+    let digest = hasher.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+async fn migrate_and_maybe_seed(url: &str, seeded: bool) {
+    let db = api::db::connect_and_migrate(url)
+        .await
+        .expect("the template migrates");
+    if seeded {
+        api::import::seed_if_empty(&db)
+            .await
+            .expect("the template is seeded");
+    }
+    db.close().await.expect("the template pool closes");
+}
+
+async fn sqlite_template(seeded: bool) -> &'static Path {
+    static SEEDED: OnceCell<PathBuf> = OnceCell::const_new();
+    static EMPTY: OnceCell<PathBuf> = OnceCell::const_new();
+    let cell = if seeded { &SEEDED } else { &EMPTY };
+    cell.get_or_init(|| async move {
+        let dir = std::env::temp_dir().join(format!(
+            "duban-template-{}-{}",
+            template_key(seeded),
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("a template dir");
+        let path = dir.join("template.db");
+        let _ = std::fs::remove_file(&path);
+        migrate_and_maybe_seed(&sqlite_url(&path), seeded).await;
+        path
+    })
+    .await
+}
+
+async fn postgres_template(seeded: bool) -> &'static str {
+    static SEEDED: OnceCell<String> = OnceCell::const_new();
+    static EMPTY: OnceCell<String> = OnceCell::const_new();
+    let cell = if seeded { &SEEDED } else { &EMPTY };
+    cell.get_or_init(|| async move {
+        let name = format!("duban_template_{}", template_key(seeded));
+        let admin = Database::connect(POSTGRES_URL.as_str())
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL must be reachable at {} (set TEST_POSTGRES_URL): {e}",
+                    *POSTGRES_URL
+                )
+            });
+        // Another test process may build the same template: build it under a name of our own and
+        // rename it into place, so nobody clones a half-built one.
+        let exists = admin
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                admin.get_database_backend(),
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                [name.clone().into()],
+            ))
+            .await
+            .expect("pg_database is readable")
+            .is_some();
+        if !exists {
+            let building = format!("{name}_{}", Uuid::now_v7().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {building}"))
+                .await
+                .expect("the template is created");
+            migrate_and_maybe_seed(&postgres_url_for(&building), seeded).await;
+            let renamed = admin
+                .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .await;
+            if renamed.is_err() {
+                // Someone else finished first; theirs is as good as ours.
+                drop_postgres_database(building);
+            } else {
+                drop_stale_templates(&admin).await;
+            }
+        }
+        admin.close().await.ok();
+        name
+    })
+    .await
+}
+
+/// Drops the templates of earlier builds of the tests, so they do not pile up.
+async fn drop_stale_templates(admin: &DatabaseConnection) {
+    let current = [template_key(true), template_key(false)];
+    let Ok(rows) = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'duban\\_template\\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        if !current
+            .iter()
+            .any(|key| name.starts_with(&format!("duban_template_{key}")))
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await;
+        }
+    }
+}
+
+/// Drops a PostgreSQL database from a thread of its own (this runs in `Drop`, outside async).
+fn drop_postgres_database(name: String) {
+    let joined = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            if let Ok(admin) = Database::connect(POSTGRES_URL.as_str()).await {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                admin.close().await.ok();
+            }
+        });
+    })
+    .join();
+    drop(joined);
+}
+
+fn init_logs() {
+    // Quiet unless asked: TEST_LOG=1 cargo test … shows the server's logs.
+    if std::env::var_os("TEST_LOG").is_some() {
+        api::telemetry::init(api::config::LogFormat::Pretty);
+    }
+}
+
+/// The first item of `items` whose `field` equals `value`.
+pub fn find<'a>(items: &'a [Value], field: &str, value: impl Into<Value>) -> &'a Value {
+    let value = value.into();
+    items
+        .iter()
+        .find(|item| item[field] == value)
+        .unwrap_or_else(|| panic!("no item with {field} = {value}"))
+}

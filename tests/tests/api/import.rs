@@ -1,0 +1,181 @@
+//! Importing document files: idempotent, atomic, and precise about what is wrong.
+
+use api::import::{SEED_FILES, format::DocumentFile, import_document};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp},
+    on_both_backends,
+};
+
+on_both_backends!(
+    importing_into_an_empty_database_creates_everything_once,
+    importing_the_same_file_twice_changes_nothing,
+    reimporting_a_changed_file_updates_only_what_changed,
+    a_file_that_fails_midway_leaves_the_database_unchanged,
+);
+
+fn seed(index: usize) -> Value {
+    serde_json::from_str(SEED_FILES[index].1).expect("the seed file is JSON")
+}
+
+fn parse(value: &Value) -> DocumentFile {
+    DocumentFile::from_json(value.to_string().as_bytes()).expect("a valid document file")
+}
+
+/// Everything the public API shows, for comparing before and after.
+async fn snapshot(app: &TestApp) -> Vec<Vec<Value>> {
+    let mut all = Vec::new();
+    for path in [
+        "cities",
+        "documents",
+        "leaders",
+        "units",
+        "work-items",
+        "livelihood-projects",
+    ] {
+        all.push(app.get_all(&format!("/api/v1/{path}"), &[]).await);
+    }
+    all
+}
+
+async fn importing_into_an_empty_database_creates_everything_once(backend: Backend) {
+    let app = TestApp::spawn_empty(backend).await;
+    assert_eq!(app.count("/api/v1/work-items", &[]).await, 0);
+    let summary = import_document(&app.db, &parse(&seed(0)))
+        .await
+        .expect("the import succeeds");
+    assert_eq!(summary.cities.created, 1);
+    assert_eq!(summary.documents.created, 1);
+    assert_eq!(summary.sections.created, 3);
+    assert_eq!(summary.leaders.created, 7);
+    assert_eq!(summary.items.created, 36 + 129 + 48);
+    assert_eq!(app.count("/api/v1/work-items", &[]).await, 165);
+    assert_eq!(app.count("/api/v1/livelihood-projects", &[]).await, 48);
+    let units = app.count("/api/v1/units", &[]).await;
+    assert_eq!(u64::from(summary.units.created), units);
+}
+
+async fn importing_the_same_file_twice_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let before = snapshot(&app).await;
+    for index in 0..SEED_FILES.len() {
+        let summary = import_document(&app.db, &parse(&seed(index)))
+            .await
+            .expect("the import succeeds");
+        assert!(summary.is_noop(), "{summary:?}");
+        assert_eq!(summary.items_left, 0);
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "ids, timestamps and content are all unchanged"
+    );
+}
+
+async fn reimporting_a_changed_file_updates_only_what_changed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut file = seed(1);
+    let item = &mut file["sections"][0]["groups"][0]["items"][0];
+    item["remarks"] = json!("测试备注");
+    item["units"]
+        .as_array_mut()
+        .expect("units")
+        .push(json!({"name": "市新设单位", "role": "cooperating"}));
+    item["status"] = json!("in_progress");
+    item["progress"] = json!(40);
+    let summary = import_document(&app.db, &parse(&file))
+        .await
+        .expect("the import succeeds");
+    assert_eq!((summary.items.created, summary.items.updated), (0, 1));
+    assert_eq!(summary.units.created, 1);
+    assert_eq!(summary.documents.updated, 0);
+
+    let changed = app
+        .get_ok("/api/v1/work-items", &[("city", "331083"), ("limit", "1")])
+        .await["items"][0]
+        .clone();
+    assert_eq!(changed["remarks"], "测试备注");
+    assert_eq!(changed["status"], "in_progress");
+    assert_eq!(changed["progress"], 40);
+    assert_eq!(
+        changed["units"]
+            .as_array()
+            .expect("units")
+            .last()
+            .expect("a unit")["name"],
+        "市新设单位"
+    );
+    assert!(changed["updated_at"].as_str() > changed["created_at"].as_str());
+
+    // Re-importing the original file keeps tracked progress: the file does not state it.
+    let summary = import_document(&app.db, &parse(&seed(1)))
+        .await
+        .expect("the import succeeds");
+    assert_eq!(summary.items.updated, 1);
+    let item = app
+        .get_ok(
+            &format!("/api/v1/work-items/{}", changed["id"].as_str().expect("id")),
+            &[],
+        )
+        .await;
+    assert_eq!(item["remarks"], Value::Null);
+    assert_eq!(item["status"], "in_progress");
+    assert_eq!(item["progress"], 40);
+}
+
+async fn a_file_that_fails_midway_leaves_the_database_unchanged(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let before = snapshot(&app).await;
+    // Valid as a file, but its last section contradicts the stored one (livelihood projects
+    // cannot become work items): the import fails after writing the city, leaders, units and
+    // document changes, which must all roll back.
+    let mut file = seed(0);
+    file["city"]["name_en"] = json!("Yueqing City");
+    file["leaders"]
+        .as_array_mut()
+        .expect("leaders")
+        .push(json!({"name": "新领导", "title": "副市长"}));
+    file["sections"][0]["groups"][0]["items"][0]["content"] = json!("改写的内容");
+    file["sections"][0]["groups"][0]["items"][0]["units"] =
+        json!([{"name": "市新单位", "role": "lead"}]);
+    file["sections"][2]["kind"] = json!("work_item");
+    let error = import_document(&app.db, &parse(&file))
+        .await
+        .expect_err("the import fails");
+    assert!(error.to_string().contains("another kind"), "{error}");
+    assert_eq!(snapshot(&app).await, before);
+
+    // Invalid files name the item and field at fault, and write nothing either.
+    let mut file = seed(0);
+    file["sections"][1]["groups"][3]["items"][17]["units"][0]["role"] = json!("boss");
+    let error = DocumentFile::from_json(file.to_string().as_bytes()).expect_err("rejected");
+    let problem = error.problem();
+    assert_eq!(
+        problem.errors[0].field,
+        "sections[1].groups[3].items[17].units[0].role"
+    );
+    let mut file = seed(0);
+    file["sections"][1]["groups"][3]["items"][17]["leader"] = json!("无此人");
+    file["sections"][0]["groups"][0]["items"][0]["content"] = json!("  ");
+    let error = DocumentFile::from_json(file.to_string().as_bytes()).expect_err("rejected");
+    let fields: Vec<String> = error
+        .problem()
+        .errors
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "sections[0].groups[0].items[0].content",
+            "sections[1].groups[3].items[17].leader"
+        ]
+    );
+    assert_eq!(
+        error.problem().status,
+        StatusCode::UNPROCESSABLE_ENTITY.as_u16()
+    );
+    assert_eq!(snapshot(&app).await, before);
+}
