@@ -27,6 +27,13 @@ pub struct ServeConfig {
     /// Worker threads; 0 means one per core.
     #[arg(long, env = "WORKERS", default_value_t = 0)]
     pub workers: usize,
+    /// The HS256 key that signs access tokens (32 bytes or more). Required unless the server runs
+    /// the embedded development default, where a random one is made at each start.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// How long an access token lives, in seconds.
+    #[arg(long, env = "TOKEN_TTL", default_value_t = 3600)]
+    pub token_ttl_seconds: i64,
 }
 
 /// Log output format.
@@ -58,14 +65,38 @@ impl Config {
     /// the starting point for tests and embedding.
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
-            database: DatabaseConfig {
-                database_url: database_url.into(),
-            },
+            database: DatabaseConfig { database_url: database_url.into() },
             serve: ServeConfig {
                 bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 seed_on_empty: false,
                 workers: 1,
+                jwt_secret: None,
+                token_ttl_seconds: 3600,
             },
+        }
+    }
+
+    /// The token signing key: `JWT_SECRET`, or, for the embedded development default only, a
+    /// random key (tokens then die with the process).
+    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+        match &self.serve.jwt_secret {
+            Some(secret) if secret.len() >= 32 => Ok(secret.as_bytes().to_vec()),
+            Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 bytes long"),
+            None if self.database.database_url == DEFAULT_DATABASE_URL
+                || self.database.database_url.starts_with("sqlite:") =>
+            {
+                tracing::warn!(
+                    "JWT_SECRET is not set: using a random key for this run of the embedded development database; \
+                     tokens stop working when the server restarts"
+                );
+                let mut secret = vec![0u8; 32];
+                getrandom::fill(&mut secret)
+                    .map_err(|error| anyhow::anyhow!("Failed to make a random key: {error}"))?;
+                Ok(secret)
+            }
+            None => anyhow::bail!(
+                "JWT_SECRET is required (32 bytes or more) unless the server runs the embedded SQLite default"
+            ),
         }
     }
 }

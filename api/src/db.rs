@@ -9,19 +9,14 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 /// Opens a pool on `url` and brings the schema up to date.
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = connect(url).await?;
-    Migrator::up(&db, None)
-        .await
-        .context("Failed to run migrations")?;
+    Migrator::up(&db, None).await.context("Failed to run migrations")?;
     Ok(db)
 }
 
 /// Opens a pool on `url`.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
-    options
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+    options.connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // Readers must not wait for the writer: WAL lets both proceed, and the busy timeout
         // makes a second writer wait its turn instead of failing.
@@ -33,9 +28,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     } else {
         options.max_connections(20);
     }
-    let db = Database::connect(options)
-        .await
-        .with_context(|| format!("Failed to connect to {}", redact(url)))?;
+    let db = Database::connect(options).await.with_context(|| format!("Failed to connect to {}", redact(url)))?;
     Ok(db)
 }
 

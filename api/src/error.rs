@@ -26,10 +26,7 @@ pub struct FieldError {
 impl FieldError {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -58,16 +55,16 @@ pub struct Problem {
 pub enum ApiError {
     /// The request is malformed: a bad parameter, id or body.
     #[error("{detail}")]
-    BadRequest {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    BadRequest { detail: String, errors: Vec<FieldError> },
     /// The request is well formed but its content is invalid.
     #[error("{detail}")]
-    Unprocessable {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Unprocessable { detail: String, errors: Vec<FieldError> },
+    /// Credentials are missing or not valid.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The credentials are valid but do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// No resource has that id (or code).
     #[error("no {resource} with id {id}")]
     NotFound { resource: &'static str, id: String },
@@ -80,6 +77,15 @@ pub enum ApiError {
     /// The write collides with existing data.
     #[error("{0}")]
     Conflict(String),
+    /// `If-Match` names a version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The body is larger than the server accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Too many failed attempts; try again after the given seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     /// A dependency (the database) cannot be reached.
     #[error("{0}")]
     Unavailable(String),
@@ -92,27 +98,26 @@ impl ApiError {
     /// A 400 about one field.
     pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let error = FieldError::new(field, message);
-        Self::BadRequest {
-            detail: format!("{}: {}", error.field, error.message),
-            errors: vec![error],
-        }
+        Self::BadRequest { detail: format!("{}: {}", error.field, error.message), errors: vec![error] }
     }
 
     /// A 422 about the fields listed.
     pub fn invalid(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        Self::Unprocessable {
-            detail: detail.into(),
-            errors,
-        }
+        Self::Unprocessable { detail: detail.into(), errors }
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             Self::BadRequest { .. } => ("bad-request", "Bad request"),
             Self::Unprocessable { .. } => ("validation", "Validation failed"),
+            Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            Self::Forbidden(_) => ("forbidden", "Forbidden"),
             Self::NotFound { .. } | Self::NoRoute(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -122,9 +127,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (slug, title) = self.slug_and_title();
         let detail = match self {
-            Self::Internal(_) => {
-                "The server failed to handle the request; it has been logged.".to_owned()
-            }
+            Self::Internal(_) => "The server failed to handle the request; it has been logged.".to_owned(),
             other => other.to_string(),
         };
         let errors = match self {
@@ -146,9 +149,14 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound { .. } | Self::NoRoute(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -158,21 +166,30 @@ impl ResponseError for ApiError {
         if let Self::Internal(error) = self {
             tracing::error!(error = format!("{error:#}"), "request failed");
         }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .json(self.problem())
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"duban\", error=\"invalid_token\""));
+            }
+            Self::TooManyRequests { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
     }
 }
 
 impl From<DbErr> for ApiError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(detail)) => Self::Conflict(format!(
-                "a record with the same natural key exists ({detail})"
-            )),
-            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => Self::Conflict(format!(
-                "the record is referenced by, or refers to, another ({detail})"
-            )),
+            Some(SqlErr::UniqueConstraintViolation(detail)) => {
+                Self::Conflict(format!("a record with the same natural key exists ({detail})"))
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
+                Self::Conflict(format!("the record is referenced by, or refers to, another ({detail})"))
+            }
             _ => Self::Internal(anyhow::Error::new(error).context("database operation failed")),
         }
     }

@@ -4,13 +4,17 @@
 //! The binary `duban` is a thin wrapper around [`cli::run`]; tests build the server with
 //! [`startup::Application::build`] on port 0.
 
+pub mod auth;
+pub mod body;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod import;
+pub mod journal;
 pub mod openapi;
 pub mod query;
+pub mod resource;
 pub mod routes;
 pub mod services;
 pub mod startup;

@@ -5,7 +5,31 @@ use std::sync::OnceLock;
 use actix_web::{HttpResponse, dev::ResourceDef, get, http::header};
 use utoipa::OpenApi;
 
-use crate::routes::{cities, documents, health, items, people};
+use utoipa::{
+    Modify,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::routes::{cities, documents, health, imports, items, people, sections, users};
+
+/// Declares the bearer-JWT scheme that every write names.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A token from `POST /api/v1/auth/token`."))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document's root: every operation the server has is listed here.
 #[derive(OpenApi)]
@@ -14,34 +38,87 @@ use crate::routes::{cities, documents, health, items, people};
         title = "Duban API",
         description = "Duban (督办) publishes and tracks the work plans Chinese city governments issue each year: \
             key work items (重点工作) and livelihood projects (民生实事项目), who leads each, which units share it, \
-            and how far it has got. Reads are public.",
+            and how far it has got. Reads are public; writes need a bearer token from `POST /api/v1/auth/token`, \
+            of an admin, or of an editor of the city concerned. Single resources carry a strong `ETag`; send it in \
+            `If-Match` when you change them and a stale one is answered 412.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         contact(name = "Duban maintainers", url = "https://github.com/duban-dev/duban")
     ),
     servers((url = "/", description = "This server")),
+    modifiers(&BearerScheme),
     paths(
+        users::create_token,
         cities::list_cities,
         cities::get_city,
+        cities::create,
+        cities::replace,
+        cities::patch,
+        cities::delete,
+        cities::revisions,
         documents::list_documents,
         documents::get_document,
+        documents::create,
+        documents::replace,
+        documents::patch,
+        documents::delete,
+        documents::revisions,
+        sections::list_sections,
+        sections::get_section,
+        sections::create,
+        sections::replace,
+        sections::patch,
+        sections::delete,
+        sections::revisions,
         people::list_leaders,
         people::get_leader,
+        people::leader_writes::create,
+        people::leader_writes::replace,
+        people::leader_writes::patch,
+        people::leader_writes::delete,
+        people::leader_writes::revisions,
         people::list_units,
         people::get_unit,
+        people::unit_writes::create,
+        people::unit_writes::replace,
+        people::unit_writes::patch,
+        people::unit_writes::delete,
+        people::unit_writes::revisions,
         items::list_work_items,
         items::get_work_item,
+        items::work_item_writes::create,
+        items::work_item_writes::replace,
+        items::work_item_writes::patch,
+        items::work_item_writes::delete,
+        items::work_item_writes::revisions,
         items::list_livelihood_projects,
         items::get_livelihood_project,
+        items::livelihood_project_writes::create,
+        items::livelihood_project_writes::replace,
+        items::livelihood_project_writes::patch,
+        items::livelihood_project_writes::delete,
+        items::livelihood_project_writes::revisions,
+        users::list_users,
+        users::get_user,
+        users::create_user,
+        users::replace_user,
+        users::patch_user,
+        users::delete_user,
+        users::list_user_revisions,
+        imports::create_import,
         health::live,
         health::ready,
     ),
     tags(
+        (name = "auth", description = "Access tokens for writes"),
         (name = "cities", description = "County-level cities"),
-        (name = "documents", description = "Issued notices and their sections"),
+        (name = "documents", description = "Issued notices"),
+        (name = "sections", description = "The attachments and plans of documents"),
         (name = "leaders", description = "City leaders who lead groups of items"),
         (name = "units", description = "Responsible bodies"),
         (name = "work-items", description = "Key work items (重点工作)"),
         (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
+        (name = "users", description = "Accounts (admins only)"),
+        (name = "imports", description = "Whole documents in the format of the seed files"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -84,16 +161,11 @@ pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
             })
             .collect()
     });
-    routes
-        .iter()
-        .find(|(def, _)| def.is_match(path))
-        .map(|(_, methods)| methods.as_slice())
+    routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.as_slice())
 }
 
 /// Serves the OpenAPI document.
 #[get("/api-docs/openapi.json")]
 pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(json())
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/json")).body(json())
 }

@@ -40,12 +40,9 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T> {
         let field = match error.path().to_string() {
             path if path != "." => path,
             // serde names an unknown parameter only in its message: "unknown field `x`, …".
-            _ => message
-                .split('`')
-                .nth(1)
-                .filter(|_| message.starts_with("unknown field"))
-                .unwrap_or("query")
-                .to_owned(),
+            _ => {
+                message.split('`').nth(1).filter(|_| message.starts_with("unknown field")).unwrap_or("query").to_owned()
+            }
         };
         ApiError::bad_field(field, message)
     })
@@ -63,19 +60,13 @@ impl Paging {
     pub fn new(limit: Option<i64>, offset: Option<i64>) -> Result<Self> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT as i64);
         if !(1..=MAX_LIMIT as i64).contains(&limit) {
-            return Err(ApiError::bad_field(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(ApiError::bad_field("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let offset = offset.unwrap_or(0);
         if offset < 0 {
             return Err(ApiError::bad_field("offset", "must be 0 or more"));
         }
-        Ok(Self {
-            limit: limit as u64,
-            offset: offset as u64,
-        })
+        Ok(Self { limit: limit as u64, offset: offset as u64 })
     }
 }
 
@@ -117,8 +108,7 @@ impl<T: Serialize> Page<T> {
     }
 
     fn links(&self, req: &HttpRequest) -> Vec<String> {
-        let link =
-            |offset: u64, rel: &str| format!("<{}>; rel=\"{rel}\"", with_offset(req, offset));
+        let link = |offset: u64, rel: &str| format!("<{}>; rel=\"{rel}\"", with_offset(req, offset));
         let mut links = vec![link(0, "first")];
         if self.offset > 0 {
             links.push(link(self.offset.saturating_sub(self.limit), "prev"));
@@ -132,12 +122,11 @@ impl<T: Serialize> Page<T> {
 
 /// The request's path and query with `offset` replaced.
 fn with_offset(req: &HttpRequest, offset: u64) -> String {
-    let mut pairs: Vec<(String, String)> =
-        serde_html_form::from_str::<Vec<(String, String)>>(req.query_string())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(key, _)| key != "offset")
-            .collect();
+    let mut pairs: Vec<(String, String)> = serde_html_form::from_str::<Vec<(String, String)>>(req.query_string())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, _)| key != "offset")
+        .collect();
     pairs.push(("offset".to_owned(), offset.to_string()));
     let query = serde_html_form::to_string(&pairs).unwrap_or_default();
     format!("{}?{query}", req.path())
@@ -153,17 +142,8 @@ where
     E::Model: Sync,
 {
     let total = select.clone().count(db).await?;
-    let items = select
-        .offset(paging.offset)
-        .limit(paging.limit)
-        .all(db)
-        .await?;
-    Ok(Page {
-        items,
-        total,
-        limit: paging.limit,
-        offset: paging.offset,
-    })
+    let items = select.offset(paging.offset).limit(paging.limit).all(db).await?;
+    Ok(Page { items, total, limit: paging.limit, offset: paging.offset })
 }
 
 /// Applies `sort` (`field`, `-field`, comma-separated for several) to `select`, with the id as
@@ -186,10 +166,7 @@ pub fn apply_sort<E: EntityTrait>(
             let allowed: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
             return Err(ApiError::bad_field(
                 "sort",
-                format!(
-                    "unknown sort field `{field}`; use one of {}",
-                    allowed.join(", ")
-                ),
+                format!("unknown sort field `{field}`; use one of {}", allowed.join(", ")),
             ));
         };
         for expr in *exprs {
@@ -219,10 +196,7 @@ impl IdOrName {
     pub fn parse_city(value: &str) -> Result<Self> {
         match Self::parse(value.trim()) {
             Self::Name(code) if !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) => {
-                Err(ApiError::bad_field(
-                    "city",
-                    "must be a city id (UUID) or a 6-digit admin division code",
-                ))
+                Err(ApiError::bad_field("city", "must be a city id (UUID) or a 6-digit admin division code"))
             }
             parsed => Ok(parsed),
         }
@@ -243,12 +217,7 @@ impl IdOrName {
 
 /// Splits comma-separated and repeated parameter values into single values.
 pub fn split_values(values: &[String]) -> Vec<&str> {
-    values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .collect()
+    values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).collect()
 }
 
 /// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` escaped.
@@ -277,13 +246,7 @@ mod tests {
 
     #[test]
     fn paging_rejects_out_of_range_values() {
-        assert_eq!(
-            Paging::new(None, None).ok(),
-            Some(Paging {
-                limit: 50,
-                offset: 0
-            })
-        );
+        assert_eq!(Paging::new(None, None).ok(), Some(Paging { limit: 50, offset: 0 }));
         assert!(Paging::new(Some(0), None).is_err());
         assert!(Paging::new(Some(501), None).is_err());
         assert!(Paging::new(None, Some(-1)).is_err());
@@ -297,10 +260,7 @@ mod tests {
 
     #[test]
     fn city_filters_take_an_id_or_a_code() {
-        assert_eq!(
-            IdOrName::parse_city("330382").ok(),
-            Some(IdOrName::Name("330382".into()))
-        );
+        assert_eq!(IdOrName::parse_city("330382").ok(), Some(IdOrName::Name("330382".into())));
         assert!(IdOrName::parse_city("yueqing").is_err());
     }
 }

@@ -2,15 +2,14 @@
 
 use std::net::TcpListener;
 
-use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer, ResponseError, dev::Server, http::header, web,
-};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, dev::Server, http::header, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    auth::jwt::TokenKeys,
     config::Config,
     db,
     error::ApiError,
@@ -21,6 +20,8 @@ use crate::{
 /// What every handler can reach.
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Signs and checks access tokens.
+    pub tokens: TokenKeys,
 }
 
 /// A bound, not yet running, server.
@@ -37,19 +38,14 @@ impl Application {
         if config.serve.seed_on_empty {
             let loaded = import::seed_if_empty(&db).await?;
             if loaded > 0 {
-                tracing::info!(
-                    documents = loaded,
-                    "the database was empty: loaded the seed documents"
-                );
+                tracing::info!(documents = loaded, "the database was empty: loaded the seed documents");
             }
         }
         let listener = TcpListener::bind(config.serve.bind_addr)
             .with_context(|| format!("Failed to bind {}", config.serve.bind_addr))?;
-        let port = listener
-            .local_addr()
-            .context("Failed to read the bound address")?
-            .port();
-        let server = run(listener, db.clone(), config.serve.workers)?;
+        let port = listener.local_addr().context("Failed to read the bound address")?.port();
+        let tokens = TokenKeys::hs256(&config.jwt_secret()?, config.serve.token_ttl_seconds);
+        let server = run(listener, AppState { db: db.clone(), tokens }, config.serve.workers)?;
         Ok(Self { port, server, db })
     }
 
@@ -74,48 +70,40 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, db: DatabaseConnection, workers: usize) -> anyhow::Result<Server> {
-    let state = web::Data::new(AppState { db });
-    let mut server =
-        HttpServer::new(move || {
-            App::new()
-                .wrap(TracingLogger::default())
-                .app_data(state.clone())
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|_, _| ApiError::bad_field("id", "must be a UUID").into()),
-                )
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(4 * 1024 * 1024)
-                        .error_handler(|error, _| {
-                            ApiError::BadRequest {
-                                detail: format!("the JSON body is not valid: {error}"),
-                                errors: Vec::new(),
-                            }
-                            .into()
-                        }),
-                )
-                .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                    ApiError::bad_field("query", error.to_string()).into()
-                }))
-                .service(web::scope("/api/v1").configure(routes::configure))
-                .service(health::live)
-                .service(health::ready)
-                .service(openapi::serve)
-                .service(web::redirect("/docs", "/docs/"))
-                .service(
-                    SwaggerUi::new("/docs/{_:.*}").config(
-                        utoipa_swagger_ui::Config::new(["/api-docs/openapi.json"])
-                            .validator_url("none")
-                            .persist_authorization(true)
-                            .try_it_out_enabled(true),
-                    ),
-                )
-                .default_service(web::to(no_route))
-        })
-        .listen(listener)
-        .context("Failed to listen")?;
+fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result<Server> {
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(
+                web::PathConfig::default().error_handler(|_, _| ApiError::bad_field("id", "must be a UUID").into()),
+            )
+            .app_data(web::JsonConfig::default().limit(4 * 1024 * 1024).error_handler(|error, _| {
+                ApiError::BadRequest { detail: format!("the JSON body is not valid: {error}"), errors: Vec::new() }
+                    .into()
+            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|error, _| ApiError::bad_field("query", error.to_string()).into()),
+            )
+            .service(web::scope("/api/v1").configure(routes::configure))
+            .service(health::live)
+            .service(health::ready)
+            .service(openapi::serve)
+            .service(web::redirect("/docs", "/docs/"))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").config(
+                    utoipa_swagger_ui::Config::new(["/api-docs/openapi.json"])
+                        .validator_url("none")
+                        .persist_authorization(true)
+                        .try_it_out_enabled(true),
+                ),
+            )
+            .default_service(web::to(no_route))
+    })
+    .listen(listener)
+    .context("Failed to listen")?;
     if workers > 0 {
         server = server.workers(workers);
     }
@@ -126,8 +114,7 @@ fn run(listener: TcpListener, db: DatabaseConnection, workers: usize) -> anyhow:
 async fn no_route(req: HttpRequest) -> HttpResponse {
     match openapi::allowed_methods(req.path()) {
         Some(methods) => {
-            let mut response =
-                ApiError::MethodNotAllowed(req.method().to_string()).error_response();
+            let mut response = ApiError::MethodNotAllowed(req.method().to_string()).error_response();
             if let Ok(allow) = header::HeaderValue::from_str(&methods.join(", ")) {
                 response.headers_mut().insert(header::ALLOW, allow);
             }

@@ -9,6 +9,7 @@ pub mod document;
 pub mod item;
 pub mod item_unit;
 pub mod leader;
+pub mod login_attempt;
 pub mod revision;
 pub mod section;
 pub mod unit;
@@ -17,8 +18,8 @@ pub mod user;
 pub mod prelude {
     //! The entities under short names.
     pub use crate::{
-        city::Entity as City, document::Entity as Document, item::Entity as Item,
-        item_unit::Entity as ItemUnit, leader::Entity as Leader, revision::Entity as Revision,
+        city::Entity as City, document::Entity as Document, item::Entity as Item, item_unit::Entity as ItemUnit,
+        leader::Entity as Leader, login_attempt::Entity as LoginAttempt, revision::Entity as Revision,
         section::Entity as Section, unit::Entity as Unit, user::Entity as User,
     };
 }

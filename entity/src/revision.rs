@@ -6,6 +6,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// Position in commit order, gap-free and increasing.
+    pub seq: i64,
     /// Collection name as in the URL, e.g. `work-items`.
     pub resource_type: String,
     pub resource_id: Uuid,
@@ -15,6 +17,10 @@ pub struct Model {
     pub actor_name: String,
     /// `{"field": {"before": …, "after": …}}`.
     pub changes: Json,
+    /// The resource as the API showed it after the change; `None` after a delete.
+    pub snapshot: Option<Json>,
+    /// The city the resource belongs to, for city-scoped feeds.
+    pub city_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

@@ -27,12 +27,7 @@ impl MigrationTrait for Migration {
                 .col(uuid("city_id"))
                 .col(string("name"))
                 .col(string_null("title"))
-                .foreign_key(&mut foreign_key(
-                    "leaders",
-                    "city_id",
-                    "cities",
-                    ForeignKeyAction::Restrict,
-                ))
+                .foreign_key(&mut foreign_key("leaders", "city_id", "cities", ForeignKeyAction::Restrict))
                 .take(),
             vec![index("leaders", &["city_id", "name"], true)],
         )
@@ -42,12 +37,7 @@ impl MigrationTrait for Migration {
             entity_table("units")
                 .col(uuid("city_id"))
                 .col(string("name"))
-                .foreign_key(&mut foreign_key(
-                    "units",
-                    "city_id",
-                    "cities",
-                    ForeignKeyAction::Restrict,
-                ))
+                .foreign_key(&mut foreign_key("units", "city_id", "cities", ForeignKeyAction::Restrict))
                 .take(),
             vec![index("units", &["city_id", "name"], true)],
         )

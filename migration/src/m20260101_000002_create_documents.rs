@@ -22,17 +22,9 @@ impl MigrationTrait for Migration {
                 .col(text_null("recipients"))
                 .col(text_null("cc"))
                 .col(string_null("disclosure"))
-                .foreign_key(&mut foreign_key(
-                    "documents",
-                    "city_id",
-                    "cities",
-                    ForeignKeyAction::Restrict,
-                ))
+                .foreign_key(&mut foreign_key("documents", "city_id", "cities", ForeignKeyAction::Restrict))
                 .take(),
-            vec![
-                index("documents", &["city_id", "doc_number"], true),
-                index("documents", &["issued_on"], false),
-            ],
+            vec![index("documents", &["city_id", "doc_number"], true), index("documents", &["issued_on"], false)],
         )
         .await?;
         create_table_with_indexes(
@@ -44,12 +36,7 @@ impl MigrationTrait for Migration {
                 .col(text("title"))
                 .col(integer("period_start"))
                 .col(integer("period_end"))
-                .foreign_key(&mut foreign_key(
-                    "sections",
-                    "document_id",
-                    "documents",
-                    ForeignKeyAction::Cascade,
-                ))
+                .foreign_key(&mut foreign_key("sections", "document_id", "documents", ForeignKeyAction::Cascade))
                 .take(),
             vec![index("sections", &["document_id", "number"], true)],
         )

@@ -29,38 +29,14 @@ impl MigrationTrait for Migration {
                 .col(string("status"))
                 .col(integer("progress").default(0))
                 .col(text_null("progress_note"))
-                .foreign_key(&mut foreign_key(
-                    "items",
-                    "city_id",
-                    "cities",
-                    ForeignKeyAction::Restrict,
-                ))
-                .foreign_key(&mut foreign_key(
-                    "items",
-                    "document_id",
-                    "documents",
-                    ForeignKeyAction::Cascade,
-                ))
-                .foreign_key(&mut foreign_key(
-                    "items",
-                    "section_id",
-                    "sections",
-                    ForeignKeyAction::Cascade,
-                ))
-                .foreign_key(&mut foreign_key(
-                    "items",
-                    "leader_id",
-                    "leaders",
-                    ForeignKeyAction::Restrict,
-                ))
+                .foreign_key(&mut foreign_key("items", "city_id", "cities", ForeignKeyAction::Restrict))
+                .foreign_key(&mut foreign_key("items", "document_id", "documents", ForeignKeyAction::Cascade))
+                .foreign_key(&mut foreign_key("items", "section_id", "sections", ForeignKeyAction::Cascade))
+                .foreign_key(&mut foreign_key("items", "leader_id", "leaders", ForeignKeyAction::Restrict))
                 .check(Expr::col("progress").between(0, 100))
                 .take(),
             vec![
-                index(
-                    "items",
-                    &["section_id", "group_number", "seq", "sub_seq"],
-                    true,
-                ),
+                index("items", &["section_id", "group_number", "seq", "sub_seq"], true),
                 index("items", &["kind", "city_id"], false),
                 index("items", &["document_id"], false),
                 index("items", &["leader_id"], false),
@@ -79,18 +55,8 @@ impl MigrationTrait for Migration {
                 .col(string_null("note"))
                 .col(integer("position"))
                 .primary_key(Index::create().col("item_id").col("unit_id"))
-                .foreign_key(&mut foreign_key(
-                    "item_units",
-                    "item_id",
-                    "items",
-                    ForeignKeyAction::Cascade,
-                ))
-                .foreign_key(&mut foreign_key(
-                    "item_units",
-                    "unit_id",
-                    "units",
-                    ForeignKeyAction::Restrict,
-                ))
+                .foreign_key(&mut foreign_key("item_units", "item_id", "items", ForeignKeyAction::Cascade))
+                .foreign_key(&mut foreign_key("item_units", "unit_id", "units", ForeignKeyAction::Restrict))
                 .take(),
             vec![index("item_units", &["unit_id", "role"], false)],
         )

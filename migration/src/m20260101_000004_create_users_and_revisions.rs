@@ -1,4 +1,4 @@
-//! Accounts and the revision log.
+//! Accounts, failed-login counters, and the revision log (which is also the change feed).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -19,12 +19,19 @@ impl MigrationTrait for Migration {
                     .col(uuid_null("city_id"))
                     .col(boolean("disabled").default(false))
                     .col(timestamp_with_time_zone("password_changed_at"))
-                    .foreign_key(&mut foreign_key(
-                        "users",
-                        "city_id",
-                        "cities",
-                        ForeignKeyAction::Restrict,
-                    ))
+                    .foreign_key(&mut foreign_key("users", "city_id", "cities", ForeignKeyAction::Restrict))
+                    .take(),
+            )
+            .await?;
+        // Counted per username in the database, not in memory, so that every replica slows down
+        // the same guesser.
+        manager
+            .create_table(
+                Table::create()
+                    .table("login_attempts")
+                    .col(string("username").primary_key())
+                    .col(integer("failures"))
+                    .col(timestamp_with_time_zone("last_failed_at"))
                     .take(),
             )
             .await?;
@@ -33,12 +40,16 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table("revisions")
                 .col(pk_uuid("id"))
+                // Commit order: taken under a lock that serialises writers (see `api::journal`).
+                .col(big_integer_uniq("seq"))
                 .col(string("resource_type"))
                 .col(uuid("resource_id"))
                 .col(string("action"))
                 .col(uuid_null("actor_id"))
                 .col(string("actor_name"))
                 .col(json("changes"))
+                .col(json_null("snapshot"))
+                .col(uuid_null("city_id"))
                 .col(timestamp_with_time_zone("created_at"))
                 .take(),
             vec![index("revisions", &["resource_type", "resource_id"], false)],
@@ -47,6 +58,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(manager, &["revisions", "users"]).await
+        drop_tables(manager, &["revisions", "login_attempts", "users"]).await
     }
 }

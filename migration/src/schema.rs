@@ -30,9 +30,7 @@ pub fn foreign_key(
 /// A (possibly unique) index on `table(columns…)`, named after them.
 pub fn index(table: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut index = Index::create();
-    index
-        .name(format!("ix_{table}_{}", columns.join("_")))
-        .table(table);
+    index.name(format!("ix_{table}_{}", columns.join("_"))).table(table);
     for column in columns {
         index.col(*column);
     }
@@ -56,14 +54,9 @@ pub async fn create_table_with_indexes(
 }
 
 /// Drops tables in the order given.
-pub async fn drop_tables(
-    manager: &SchemaManager<'_>,
-    tables: &[&'static str],
-) -> Result<(), DbErr> {
+pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
     for table in tables {
-        manager
-            .drop_table(Table::drop().table(*table).take())
-            .await?;
+        manager.drop_table(Table::drop().table(*table).take()).await?;
     }
     Ok(())
 }

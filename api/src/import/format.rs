@@ -129,11 +129,7 @@ pub struct UnitRefIn {
 
 /// Parses a period, `2021` or `2021-2025`, into its first and last year.
 pub fn parse_period(period: &str) -> Option<(i32, i32)> {
-    let year = |s: &str| {
-        (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
+    let year = |s: &str| (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten();
     match period.split_once('-') {
         None => year(period).map(|y| (y, y)),
         Some((start, end)) => match (year(start), year(end)) {
@@ -145,11 +141,7 @@ pub fn parse_period(period: &str) -> Option<(i32, i32)> {
 
 /// Formats a period the way the API shows it.
 pub fn format_period(start: i32, end: i32) -> String {
-    if start == end {
-        start.to_string()
-    } else {
-        format!("{start}-{end}")
-    }
+    if start == end { start.to_string() } else { format!("{start}-{end}") }
 }
 
 impl DocumentFile {
@@ -171,11 +163,7 @@ impl DocumentFile {
     /// Checks what the types cannot: required text, unique numbers, declared leaders, ranges.
     pub fn validate(&self) -> Result<(), ApiError> {
         let mut errors = Errors::default();
-        errors.require(
-            self.format == FORMAT,
-            "format",
-            "must be \"duban.document/v1\"",
-        );
+        errors.require(self.format == FORMAT, "format", "must be \"duban.document/v1\"");
         let city = &self.city;
         errors.require(
             city.code.len() == 6 && city.code.bytes().all(|b| b.is_ascii_digit()),
@@ -197,14 +185,9 @@ impl DocumentFile {
         let mut leaders = HashSet::new();
         for (i, leader) in self.leaders.iter().enumerate() {
             errors.require_text(&leader.name, format!("leaders[{i}].name"));
-            errors.require(
-                leaders.insert(leader.name.as_str()),
-                format!("leaders[{i}].name"),
-                "is declared twice",
-            );
+            errors.require(leaders.insert(leader.name.as_str()), format!("leaders[{i}].name"), "is declared twice");
         }
-        let declared =
-            |name: &Option<String>| name.as_deref().is_none_or(|name| leaders.contains(name));
+        let declared = |name: &Option<String>| name.as_deref().is_none_or(|name| leaders.contains(name));
         const UNDECLARED: &str = "names a leader not declared in `leaders`";
 
         let mut section_numbers = HashSet::new();
@@ -225,11 +208,7 @@ impl DocumentFile {
             let mut item_keys = HashSet::new();
             for (g, group) in section.groups.iter().enumerate() {
                 let at = format!("{at}.groups[{g}]");
-                errors.require(
-                    group_numbers.insert(group.number),
-                    format!("{at}.number"),
-                    "is used by another group",
-                );
+                errors.require(group_numbers.insert(group.number), format!("{at}.number"), "is used by another group");
                 errors.require(declared(&group.leader), format!("{at}.leader"), UNDECLARED);
                 for (i, item) in group.items.iter().enumerate() {
                     let at = format!("{at}.items[{i}]");
@@ -240,17 +219,9 @@ impl DocumentFile {
                         ItemKind::WorkItem => (group.number, item.seq, item.sub_seq),
                         ItemKind::LivelihoodProject => (0, item.seq, item.sub_seq),
                     };
-                    errors.require(
-                        item_keys.insert(key),
-                        format!("{at}.seq"),
-                        "is used by another item",
-                    );
+                    errors.require(item_keys.insert(key), format!("{at}.seq"), "is used by another item");
                     errors.require(item.seq >= 1, format!("{at}.seq"), "must be 1 or more");
-                    errors.require(
-                        item.sub_seq.is_none_or(|s| s >= 1),
-                        format!("{at}.sub_seq"),
-                        "must be 1 or more",
-                    );
+                    errors.require(item.sub_seq.is_none_or(|s| s >= 1), format!("{at}.sub_seq"), "must be 1 or more");
                     errors.require_text(&item.content, format!("{at}.content"));
                     errors.require(
                         item.progress.is_none_or(|p| (0..=100).contains(&p)),
@@ -295,12 +266,7 @@ impl Errors {
         match self.0.first() {
             None => Ok(()),
             Some(first) => Err(ApiError::invalid(
-                format!(
-                    "{what} has {} invalid field(s); first: {}: {}",
-                    self.0.len(),
-                    first.field,
-                    first.message
-                ),
+                format!("{what} has {} invalid field(s); first: {}: {}", self.0.len(), first.field, first.message),
                 self.0,
             )),
         }

@@ -1,6 +1,7 @@
 //! Importing document files: one transaction per document, idempotent, matched by natural keys.
 
 pub mod format;
+mod snapshot;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -8,26 +9,23 @@ use anyhow::Context;
 use chrono::Utc;
 use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use self::format::{DocumentFile, ItemIn, parse_period};
-use crate::error::Result;
+use crate::{
+    error::Result,
+    journal::{self, Actor},
+};
 
 /// The seed documents shipped with Duban, loaded into an empty database on first start.
 pub const SEED_FILES: [(&str, &str); 2] = [
-    (
-        "data/yueqing-2021-7.json",
-        include_str!("../../../data/yueqing-2021-7.json"),
-    ),
-    (
-        "data/yuhuan-2021-9.json",
-        include_str!("../../../data/yuhuan-2021-9.json"),
-    ),
+    ("data/yueqing-2021-7.json", include_str!("../../../data/yueqing-2021-7.json")),
+    ("data/yuhuan-2021-9.json", include_str!("../../../data/yuhuan-2021-9.json")),
 ];
 
 /// How many records of one kind an import created, updated, or found already as the file says.
@@ -68,16 +66,9 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// Whether the import changed nothing at all.
     pub fn is_noop(&self) -> bool {
-        [
-            self.cities,
-            self.documents,
-            self.sections,
-            self.leaders,
-            self.units,
-            self.items,
-        ]
-        .iter()
-        .all(|t| t.created == 0 && t.updated == 0)
+        [self.cities, self.documents, self.sections, self.leaders, self.units, self.items]
+            .iter()
+            .all(|t| t.created == 0 && t.updated == 0)
     }
 }
 
@@ -88,15 +79,29 @@ enum Outcome {
     Unchanged,
 }
 
-/// Imports one document file in one transaction: all of it, or nothing.
+/// Imports one document file in one transaction: all of it, or nothing. Every record it creates
+/// or changes is written to the revision log as `actor`'s.
 #[tracing::instrument(skip_all, fields(doc_number = %file.document.doc_number))]
-pub async fn import_document(
+pub async fn import_document(db: &DatabaseConnection, file: &DocumentFile, actor: &Actor) -> Result<ImportSummary> {
+    import_authorized(db, file, actor, |_| Ok(())).await
+}
+
+/// Like [`import_document`], after `authorize` has accepted the city the file belongs to
+/// (`None` when the import would create the city).
+pub async fn import_authorized(
     db: &DatabaseConnection,
     file: &DocumentFile,
+    actor: &Actor,
+    authorize: impl FnOnce(Option<Uuid>) -> Result<()>,
 ) -> Result<ImportSummary> {
     file.validate()?;
     let txn = db.begin().await?;
+    let existing_city = city::Entity::find().filter(city::Column::Code.eq(&file.city.code)).one(&txn).await?;
+    authorize(existing_city.map(|c| c.id))?;
+    let before = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
     let summary = apply(&txn, file).await?;
+    let after = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
+    journal::record(&txn, actor, snapshot::changes_between(before, after)).await?;
     txn.commit().await?;
     Ok(summary)
 }
@@ -104,25 +109,14 @@ pub async fn import_document(
 /// Loads the seed documents when the database holds no document yet. Returns how many it loaded.
 pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<usize> {
     use sea_orm::PaginatorTrait;
-    if document::Entity::find()
-        .count(db)
-        .await
-        .context("Failed to count documents")?
-        > 0
-    {
+    if document::Entity::find().count(db).await.context("Failed to count documents")? > 0 {
         return Ok(0);
     }
     for (name, json) in SEED_FILES {
-        let file = DocumentFile::from_json(json.as_bytes())
-            .with_context(|| format!("Seed file {name} is invalid"))?;
-        let summary = import_document(db, &file)
-            .await
-            .with_context(|| format!("Failed to import {name}"))?;
-        tracing::info!(
-            file = name,
-            items = summary.items.created,
-            "loaded seed document"
-        );
+        let file = DocumentFile::from_json(json.as_bytes()).with_context(|| format!("Seed file {name} is invalid"))?;
+        let summary =
+            import_document(db, &file, &Actor::system()).await.with_context(|| format!("Failed to import {name}"))?;
+        tracing::info!(file = name, items = summary.items.created, "loaded seed document");
     }
     Ok(SEED_FILES.len())
 }
@@ -138,8 +132,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
 
     let mut leader_ids = HashMap::new();
     for leader_in in &file.leaders {
-        let (leader, outcome) =
-            upsert_leader(db, city.id, &leader_in.name, leader_in.title.clone(), now).await?;
+        let (leader, outcome) = upsert_leader(db, city.id, &leader_in.name, leader_in.title.clone(), now).await?;
         summary.leaders.count(outcome);
         leader_ids.insert(leader_in.name.clone(), leader.id);
     }
@@ -154,12 +147,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
         .all(db)
         .await?
         .into_iter()
-        .map(|item| {
-            (
-                (item.section_id, item.group_number, item.seq, item.sub_seq),
-                item,
-            )
-        })
+        .map(|item| ((item.section_id, item.group_number, item.seq, item.sub_seq), item))
         .collect();
     let existing_units = load_item_units(db, existing_items.values().map(|item| item.id)).await?;
     let mut seen_items = HashSet::new();
@@ -172,11 +160,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
         let (period_start, period_end) = parse_period(&section_in.period).unwrap_or_default();
         for group in &section_in.groups {
             for item_in in &group.items {
-                let leader_id = item_in
-                    .leader
-                    .as_ref()
-                    .or(group.leader.as_ref())
-                    .map(|name| leader_ids[name]);
+                let leader_id = item_in.leader.as_ref().or(group.leader.as_ref()).map(|name| leader_ids[name]);
                 let sub_seq = item_in.sub_seq.unwrap_or(0);
                 let wanted = item::Model {
                     id: Uuid::now_v7(),
@@ -202,24 +186,18 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
                 let wanted_units = item_units_of(item_in, &unit_ids);
                 match existing_items.get(&(section.id, group.number, item_in.seq, sub_seq)) {
                     None => {
-                        new_units.extend(wanted_units.into_iter().map(|u| item_unit::Model {
-                            item_id: wanted.id,
-                            ..u
-                        }));
+                        new_units
+                            .extend(wanted_units.into_iter().map(|u| item_unit::Model { item_id: wanted.id, ..u }));
                         new_items.push(wanted);
                         summary.items.count(Outcome::Created);
                     }
                     Some(current) => {
                         seen_items.insert(current.id);
-                        let fields_changed =
-                            update_item(db, current, &wanted, item_in, now).await?;
+                        let fields_changed = update_item(db, current, &wanted, item_in, now).await?;
                         let units_changed = sync_item_units(
                             db,
                             current.id,
-                            existing_units
-                                .get(&current.id)
-                                .map(Vec::as_slice)
-                                .unwrap_or_default(),
+                            existing_units.get(&current.id).map(Vec::as_slice).unwrap_or_default(),
                             wanted_units,
                         )
                         .await?;
@@ -237,29 +215,16 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
         }
     }
     for chunk in new_items.chunks(100) {
-        item::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(IntoActiveModel::into_active_model),
-        )
-        .exec_without_returning(db)
-        .await?;
+        item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
     }
     for chunk in new_units.chunks(200) {
-        item_unit::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(IntoActiveModel::into_active_model),
-        )
-        .exec_without_returning(db)
-        .await?;
+        item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
     }
-    summary.items_left = existing_items
-        .values()
-        .filter(|item| !seen_items.contains(&item.id))
-        .count() as u32;
+    summary.items_left = existing_items.values().filter(|item| !seen_items.contains(&item.id)).count() as u32;
     Ok(summary)
 }
 
@@ -269,11 +234,7 @@ async fn upsert_city(
     now: chrono::DateTime<Utc>,
 ) -> Result<(city::Model, Outcome)> {
     let city_in = &file.city;
-    match city::Entity::find()
-        .filter(city::Column::Code.eq(&city_in.code))
-        .one(db)
-        .await?
-    {
+    match city::Entity::find().filter(city::Column::Code.eq(&city_in.code)).one(db).await? {
         None => Ok((
             city::Model {
                 id: Uuid::now_v7(),
@@ -295,9 +256,7 @@ async fn upsert_city(
             active.name.set_if_not_equals(city_in.name.clone());
             active.name_en.set_if_not_equals(city_in.name_en.clone());
             active.province.set_if_not_equals(city_in.province.clone());
-            active
-                .prefecture
-                .set_if_not_equals(city_in.prefecture.clone());
+            active.prefecture.set_if_not_equals(city_in.prefecture.clone());
             save_if_changed(db, active, current, now, |a, t| a.updated_at = Set(t)).await
         }
     }
@@ -381,14 +340,9 @@ async fn ensure_units(
     tally.unchanged += ids.len() as u32;
     tally.created += missing.len() as u32;
     for chunk in missing.chunks(200) {
-        unit::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(IntoActiveModel::into_active_model),
-        )
-        .exec_without_returning(db)
-        .await?;
+        unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
     }
     ids.extend(missing.into_iter().map(|u| (u.name, u.id)));
     Ok(ids)
@@ -519,9 +473,7 @@ async fn update_item(
     now: chrono::DateTime<Utc>,
 ) -> Result<bool> {
     let mut active = current.clone().into_active_model();
-    active
-        .group_heading
-        .set_if_not_equals(wanted.group_heading.clone());
+    active.group_heading.set_if_not_equals(wanted.group_heading.clone());
     active.content.set_if_not_equals(wanted.content.clone());
     active.leader_id.set_if_not_equals(wanted.leader_id);
     active.remarks.set_if_not_equals(wanted.remarks.clone());
@@ -534,9 +486,7 @@ async fn update_item(
         active.progress.set_if_not_equals(wanted.progress);
     }
     if item_in.progress_note.is_some() {
-        active
-            .progress_note
-            .set_if_not_equals(wanted.progress_note.clone());
+        active.progress_note.set_if_not_equals(wanted.progress_note.clone());
     }
     if !active.is_changed() {
         return Ok(false);
@@ -546,11 +496,7 @@ async fn update_item(
     Ok(true)
 }
 
-async fn touch_item(
-    db: &impl ConnectionTrait,
-    current: &item::Model,
-    now: chrono::DateTime<Utc>,
-) -> Result<()> {
+async fn touch_item(db: &impl ConnectionTrait, current: &item::Model, now: chrono::DateTime<Utc>) -> Result<()> {
     let mut active = current.clone().into_active_model();
     active.updated_at = Set(now);
     active.update(db).await?;
@@ -581,10 +527,8 @@ pub(crate) async fn load_item_units(
     let ids: Vec<Uuid> = item_ids.into_iter().collect();
     let mut by_item: HashMap<Uuid, Vec<item_unit::Model>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows = item_unit::Entity::find()
-            .filter(item_unit::Column::ItemId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?;
+        let rows =
+            item_unit::Entity::find().filter(item_unit::Column::ItemId.is_in(chunk.iter().copied())).all(db).await?;
         for row in rows {
             by_item.entry(row.item_id).or_default().push(row);
         }
@@ -602,23 +546,13 @@ async fn sync_item_units(
     current: &[item_unit::Model],
     wanted: Vec<item_unit::Model>,
 ) -> Result<bool> {
-    let wanted: BTreeMap<Uuid, item_unit::Model> = wanted
-        .into_iter()
-        .map(|row| (row.unit_id, item_unit::Model { item_id, ..row }))
-        .collect();
-    let current: BTreeMap<Uuid, &item_unit::Model> =
-        current.iter().map(|row| (row.unit_id, row)).collect();
-    if current.len() == wanted.len()
-        && wanted
-            .iter()
-            .all(|(id, row)| current.get(id).is_some_and(|c| *c == row))
-    {
+    let wanted: BTreeMap<Uuid, item_unit::Model> =
+        wanted.into_iter().map(|row| (row.unit_id, item_unit::Model { item_id, ..row })).collect();
+    let current: BTreeMap<Uuid, &item_unit::Model> = current.iter().map(|row| (row.unit_id, row)).collect();
+    if current.len() == wanted.len() && wanted.iter().all(|(id, row)| current.get(id).is_some_and(|c| *c == row)) {
         return Ok(false);
     }
-    item_unit::Entity::delete_many()
-        .filter(item_unit::Column::ItemId.eq(item_id))
-        .exec(db)
-        .await?;
+    item_unit::Entity::delete_many().filter(item_unit::Column::ItemId.eq(item_id)).exec(db).await?;
     item_unit::Entity::insert_many(wanted.into_values().map(IntoActiveModel::into_active_model))
         .exec_without_returning(db)
         .await?;

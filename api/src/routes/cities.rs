@@ -6,12 +6,15 @@ use entity::city;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
+    body::{admin_code, not_blank},
     error::Result,
     query::{ListQuery, Page, Paging},
+    resource::ok_with_etag,
     routes::{GetErrors, ListErrors},
-    services,
+    services::{self, cities::Cities},
     startup::AppState,
 };
 
@@ -49,6 +52,44 @@ impl From<city::Model> for CityOut {
     }
 }
 
+/// A new city, or all of a city's fields (PUT).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CityIn {
+    /// 6-digit admin division code; unique.
+    #[validate(custom(function = "admin_code"))]
+    #[schema(example = "330382")]
+    pub code: String,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "乐清市")]
+    pub name: String,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "Yueqing")]
+    pub name_en: String,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "浙江省")]
+    pub province: String,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "温州市")]
+    pub prefecture: String,
+}
+
+/// The city fields to change.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CityPatch {
+    #[validate(custom(function = "admin_code"))]
+    pub code: Option<String>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub name: Option<String>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub name_en: Option<String>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub province: Option<String>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub prefecture: Option<String>,
+}
+
 /// Parameters of the city list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -82,13 +123,7 @@ pub async fn list_cities(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::cities::list(
-        &state.db,
-        params.q.as_deref(),
-        params.sort.as_deref(),
-        paging,
-    )
-    .await?;
+    let page = services::cities::list(&state.db, params.q.as_deref(), params.sort.as_deref(), paging).await?;
     Ok(page.map(CityOut::from).respond(&req))
 }
 
@@ -99,14 +134,27 @@ pub async fn list_cities(
     tag = "cities",
     operation_id = "get_city",
     params(("id" = String, Path, description = "The city's id, or its 6-digit admin division code", example = "330382")),
-    responses((status = 200, description = "The city", body = CityOut), GetErrors)
+    responses(
+        (status = 200, description = "The city", body = CityOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
 )]
 #[get("/cities/{id}")]
-pub async fn get_city(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<web::Json<CityOut>> {
-    Ok(web::Json(
-        services::cities::get(&state.db, &id).await?.into(),
-    ))
+pub async fn get_city(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
+    Ok(ok_with_etag(&CityOut::from(services::cities::get(&state.db, &id).await?)))
+}
+
+crate::crud_routes! {
+    resource: Cities,
+    tag: "cities",
+    collection_path: "/api/v1/cities",
+    item_path: "/api/v1/cities/{id}",
+    revisions_path: "/api/v1/cities/{id}/revisions",
+    scope_collection: "/cities",
+    scope_item: "/cities/{id}",
+    scope_revisions: "/cities/{id}/revisions",
+    ids: ["create_city", "replace_city", "patch_city", "delete_city", "list_city_revisions"],
+    out: CityOut,
+    input: CityIn,
+    patch: CityPatch,
 }

@@ -1,20 +1,23 @@
 //! `/api/v1/documents`.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::item::ItemKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
+    body::{double_option, not_blank},
     error::Result,
     import::format::format_period,
     query::{IdOrName, ListQuery, Page, Paging},
+    resource,
     routes::{CityRef, GetErrors, ListErrors},
     services::{
         self,
-        documents::{DocumentFilter, DocumentRecord},
+        documents::{DocumentFilter, DocumentRecord, Documents},
         people::NamedFilter,
     },
     startup::AppState,
@@ -133,18 +136,10 @@ pub async fn list_documents(
 ) -> Result<HttpResponse> {
     let paging = Paging::new(params.limit, params.offset)?;
     let filter = DocumentFilter {
-        named: NamedFilter {
-            city: params
-                .city
-                .as_deref()
-                .map(IdOrName::parse_city)
-                .transpose()?,
-            q: params.q,
-        },
+        named: NamedFilter { city: params.city.as_deref().map(IdOrName::parse_city).transpose()?, q: params.q },
         year: params.year,
     };
-    let page =
-        services::documents::list(&state.db, &filter, params.sort.as_deref(), paging).await?;
+    let page = services::documents::list(&state.db, &filter, params.sort.as_deref(), paging).await?;
     Ok(page.map(DocumentOut::from).respond(&req))
 }
 
@@ -155,14 +150,81 @@ pub async fn list_documents(
     tag = "documents",
     operation_id = "get_document",
     params(("id" = Uuid, Path, description = "The document's id")),
-    responses((status = 200, description = "The document", body = DocumentOut), GetErrors)
+    responses(
+        (status = 200, description = "The document", body = DocumentOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
 )]
 #[get("/documents/{id}")]
-pub async fn get_document(
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<DocumentOut>> {
-    Ok(web::Json(
-        services::documents::get(&state.db, *id).await?.into(),
-    ))
+pub async fn get_document(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    resource::get::<Documents>(&state, *id).await
+}
+
+/// A new document, or all of a document's fields (PUT). Sections are written at `/sections`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentIn {
+    /// The city: its id or admin division code. It cannot change.
+    #[schema(example = "330382")]
+    pub city: String,
+    /// Unique within the city.
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "乐政办函〔2021〕7号")]
+    pub doc_number: String,
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    pub title: String,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(example = "乐清市人民政府办公室")]
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    pub published_at: Option<DateTime<FixedOffset>>,
+    #[validate(length(max = 1000))]
+    pub recipients: Option<String>,
+    #[validate(length(max = 1000))]
+    pub cc: Option<String>,
+    #[validate(length(max = 200))]
+    pub disclosure: Option<String>,
+}
+
+/// The document fields to change; `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentPatch {
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub doc_number: Option<String>,
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    pub title: Option<String>,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    pub issuer: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<DateTime<FixedOffset>>)]
+    pub published_at: Option<Option<DateTime<FixedOffset>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 1000))]
+    #[schema(value_type = Option<String>)]
+    pub recipients: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 1000))]
+    #[schema(value_type = Option<String>)]
+    pub cc: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 200))]
+    #[schema(value_type = Option<String>)]
+    pub disclosure: Option<Option<String>>,
+}
+
+crate::crud_routes! {
+    resource: Documents,
+    tag: "documents",
+    collection_path: "/api/v1/documents",
+    item_path: "/api/v1/documents/{id}",
+    revisions_path: "/api/v1/documents/{id}/revisions",
+    scope_collection: "/documents",
+    scope_item: "/documents/{id}",
+    scope_revisions: "/documents/{id}/revisions",
+    ids: ["create_document", "replace_document", "patch_document", "delete_document", "list_document_revisions"],
+    out: DocumentOut,
+    input: DocumentIn,
+    patch: DocumentPatch,
 }

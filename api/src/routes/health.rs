@@ -42,8 +42,6 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     if db::ping(&state.db).await {
         Ok(HttpResponse::Ok().json(HealthOut { status: "ok" }))
     } else {
-        Err(ApiError::Unavailable(
-            "the database does not answer".to_owned(),
-        ))
+        Err(ApiError::Unavailable("the database does not answer".to_owned()))
     }
 }

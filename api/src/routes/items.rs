@@ -10,14 +10,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use validator::Validate;
+
 use crate::{
+    body::{double_option, not_blank},
     error::{ApiError, Result},
     import::format::{format_period, parse_period},
     query::{IdOrName, ListQuery, Page, Paging, split_values},
+    resource,
     routes::{CityRef, GetErrors, LeaderRef, ListErrors, UnitRoleOut},
     services::{
         self,
-        items::{ItemFilter, ItemRecord},
+        items::{ItemFilter, ItemRecord, LivelihoodProjects, WorkItems},
     },
     startup::AppState,
 };
@@ -104,11 +108,7 @@ impl From<ItemRecord> for ItemFields {
             id: i.id,
             document_id: i.document_id,
             city: CityRef::from(&r.city),
-            section: SectionRef {
-                id: r.section.id,
-                number: r.section.number,
-                title: r.section.title,
-            },
+            section: SectionRef { id: r.section.id, number: r.section.number, title: r.section.title },
             period: format_period(i.period_start, i.period_end),
             seq: i.seq,
             content: i.content,
@@ -126,29 +126,17 @@ impl From<ItemRecord> for ItemFields {
 
 impl From<ItemRecord> for WorkItemOut {
     fn from(record: ItemRecord) -> Self {
-        let group = GroupOut {
-            number: record.item.group_number,
-            heading: record.item.group_heading.clone(),
-        };
-        Self {
-            item: record.into(),
-            group,
-        }
+        let group = GroupOut { number: record.item.group_number, heading: record.item.group_heading.clone() };
+        Self { item: record.into(), group }
     }
 }
 
 impl From<ItemRecord> for LivelihoodProjectOut {
     fn from(record: ItemRecord) -> Self {
         let sub_seq = (record.item.sub_seq > 0).then_some(record.item.sub_seq);
-        let category = record.item.group_heading.clone().map(|name| CategoryOut {
-            number: record.item.group_number,
-            name,
-        });
-        Self {
-            item: record.into(),
-            sub_seq,
-            category,
-        }
+        let category =
+            record.item.group_heading.clone().map(|name| CategoryOut { number: record.item.group_number, name });
+        Self { item: record.into(), sub_seq, category }
     }
 }
 
@@ -220,23 +208,14 @@ impl ItemListParams {
         let period = self
             .period
             .as_deref()
-            .map(|p| {
-                parse_period(p)
-                    .ok_or_else(|| ApiError::bad_field("period", "must be YYYY or YYYY-YYYY"))
-            })
+            .map(|p| parse_period(p).ok_or_else(|| ApiError::bad_field("period", "must be YYYY or YYYY-YYYY")))
             .transpose()?;
         Ok(ItemFilter {
             city: self.city.as_deref().map(IdOrName::parse_city).transpose()?,
             document: self.document,
             section: self.section,
-            leaders: split_values(&self.leader)
-                .into_iter()
-                .map(IdOrName::parse)
-                .collect(),
-            units: split_values(&self.unit)
-                .into_iter()
-                .map(IdOrName::parse)
-                .collect(),
+            leaders: split_values(&self.leader).into_iter().map(IdOrName::parse).collect(),
+            units: split_values(&self.unit).into_iter().map(IdOrName::parse).collect(),
             unit_role: self.unit_role,
             statuses,
             period,
@@ -255,14 +234,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
     req: &HttpRequest,
 ) -> Result<HttpResponse> {
     let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::items::list(
-        &state.db,
-        kind,
-        &params.filter()?,
-        params.sort.as_deref(),
-        paging,
-    )
-    .await?;
+    let page = services::items::list(&state.db, kind, &params.filter()?, params.sort.as_deref(), paging).await?;
     Ok(page.map(T::from).respond(req))
 }
 
@@ -291,18 +263,14 @@ pub async fn list_work_items(
     tag = "work-items",
     operation_id = "get_work_item",
     params(("id" = Uuid, Path, description = "The work item's id")),
-    responses((status = 200, description = "The work item", body = WorkItemOut), GetErrors)
+    responses(
+        (status = 200, description = "The work item", body = WorkItemOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
 )]
 #[get("/work-items/{id}")]
-pub async fn get_work_item(
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<WorkItemOut>> {
-    Ok(web::Json(
-        services::items::get(&state.db, ItemKind::WorkItem, *id)
-            .await?
-            .into(),
-    ))
+pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    resource::get::<WorkItems>(&state, *id).await
 }
 
 /// List livelihood projects.
@@ -330,16 +298,187 @@ pub async fn list_livelihood_projects(
     tag = "livelihood-projects",
     operation_id = "get_livelihood_project",
     params(("id" = Uuid, Path, description = "The livelihood project's id")),
-    responses((status = 200, description = "The livelihood project", body = LivelihoodProjectOut), GetErrors)
+    responses(
+        (status = 200, description = "The livelihood project", body = LivelihoodProjectOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
 )]
 #[get("/livelihood-projects/{id}")]
-pub async fn get_livelihood_project(
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<LivelihoodProjectOut>> {
-    Ok(web::Json(
-        services::items::get(&state.db, ItemKind::LivelihoodProject, *id)
-            .await?
-            .into(),
-    ))
+pub async fn get_livelihood_project(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    resource::get::<LivelihoodProjects>(&state, *id).await
+}
+
+/// A unit's part in an item, as written.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitAssignmentIn {
+    /// The unit's id, or its exact name in the item's city.
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "市发改局")]
+    pub unit: String,
+    pub role: UnitRole,
+    /// What the source adds in brackets for this item.
+    #[validate(length(min = 1, max = 100))]
+    pub note: Option<String>,
+}
+
+/// The leader group a work item is listed under.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupIn {
+    #[validate(range(min = 1, max = 1000))]
+    pub number: i32,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(example = "何学考常务副市长牵头重点工作")]
+    pub heading: Option<String>,
+}
+
+/// A livelihood project's category.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryIn {
+    #[validate(range(min = 1, max = 1000))]
+    pub number: i32,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(example = "公共卫生服务能力提升")]
+    pub name: String,
+}
+
+/// A new work item, or all of a work item's fields (PUT).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkItemIn {
+    /// The section's id (a section of work items). It cannot change.
+    pub section: Uuid,
+    #[validate(nested)]
+    pub group: GroupIn,
+    /// 序号, unique within the group.
+    #[validate(range(min = 1, max = 100000))]
+    pub seq: i32,
+    #[validate(length(min = 1, max = 5000), custom(function = "not_blank"))]
+    pub content: String,
+    /// The leader's id, or their exact name in the item's city; null for none.
+    #[validate(length(min = 1, max = 50))]
+    pub leader: Option<String>,
+    /// In the order the source lists them; each unit once.
+    #[validate(length(max = 100), nested)]
+    pub units: Vec<UnitAssignmentIn>,
+    #[validate(length(max = 1000))]
+    pub remarks: Option<String>,
+    /// Defaults to `not_started` on creation; kept on PUT when absent.
+    pub status: Option<Status>,
+    /// 0–100; defaults to 0 on creation; kept on PUT when absent.
+    #[validate(range(min = 0, max = 100))]
+    pub progress: Option<i32>,
+    #[validate(length(max = 1000))]
+    pub progress_note: Option<String>,
+}
+
+/// A new livelihood project, or all of its fields (PUT).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LivelihoodProjectIn {
+    /// The section's id (a section of livelihood projects). It cannot change.
+    pub section: Uuid,
+    /// Null where the document has no categories.
+    #[validate(nested)]
+    pub category: Option<CategoryIn>,
+    /// Project number; with `sub_seq`, unique within the section.
+    #[validate(range(min = 1, max = 100000))]
+    pub seq: i32,
+    /// The sub-item number where a project is split (1., 2.).
+    #[validate(range(min = 1, max = 1000))]
+    pub sub_seq: Option<i32>,
+    #[validate(length(min = 1, max = 5000), custom(function = "not_blank"))]
+    pub content: String,
+    /// The leader's id, or their exact name in the item's city; null for none.
+    #[validate(length(min = 1, max = 50))]
+    pub leader: Option<String>,
+    /// In the order the source lists them; each unit once.
+    #[validate(length(max = 100), nested)]
+    pub units: Vec<UnitAssignmentIn>,
+    #[validate(length(max = 1000))]
+    pub remarks: Option<String>,
+    /// Defaults to `not_started` on creation; kept on PUT when absent.
+    pub status: Option<Status>,
+    /// 0–100; defaults to 0 on creation; kept on PUT when absent.
+    #[validate(range(min = 0, max = 100))]
+    pub progress: Option<i32>,
+    #[validate(length(max = 1000))]
+    pub progress_note: Option<String>,
+}
+
+/// The fields of a work item or livelihood project to change: typically its status and
+/// progress. `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemPatch {
+    #[validate(length(min = 1, max = 5000), custom(function = "not_blank"))]
+    pub content: Option<String>,
+    /// The leader's id or exact name; null for none.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 50))]
+    #[schema(value_type = Option<String>)]
+    pub leader: Option<Option<String>>,
+    /// Replaces the whole list.
+    #[validate(length(max = 100), nested)]
+    pub units: Option<Vec<UnitAssignmentIn>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 1000))]
+    #[schema(value_type = Option<String>)]
+    pub remarks: Option<Option<String>>,
+    pub status: Option<Status>,
+    #[validate(range(min = 0, max = 100))]
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 1000))]
+    #[schema(value_type = Option<String>)]
+    pub progress_note: Option<Option<String>>,
+}
+
+/// Writes to `/api/v1/work-items`.
+pub mod work_item_writes {
+    use super::{ItemPatch, WorkItemIn, WorkItemOut, WorkItems};
+
+    crate::crud_routes! {
+        resource: WorkItems,
+        tag: "work-items",
+        collection_path: "/api/v1/work-items",
+        item_path: "/api/v1/work-items/{id}",
+        revisions_path: "/api/v1/work-items/{id}/revisions",
+        scope_collection: "/work-items",
+        scope_item: "/work-items/{id}",
+        scope_revisions: "/work-items/{id}/revisions",
+        ids: ["create_work_item", "replace_work_item", "patch_work_item", "delete_work_item", "list_work_item_revisions"],
+        out: WorkItemOut,
+        input: WorkItemIn,
+        patch: ItemPatch,
+    }
+}
+
+/// Writes to `/api/v1/livelihood-projects`.
+pub mod livelihood_project_writes {
+    use super::{ItemPatch, LivelihoodProjectIn, LivelihoodProjectOut, LivelihoodProjects};
+
+    crate::crud_routes! {
+        resource: LivelihoodProjects,
+        tag: "livelihood-projects",
+        collection_path: "/api/v1/livelihood-projects",
+        item_path: "/api/v1/livelihood-projects/{id}",
+        revisions_path: "/api/v1/livelihood-projects/{id}/revisions",
+        scope_collection: "/livelihood-projects",
+        scope_item: "/livelihood-projects/{id}",
+        scope_revisions: "/livelihood-projects/{id}/revisions",
+        ids: [
+            "create_livelihood_project",
+            "replace_livelihood_project",
+            "patch_livelihood_project",
+            "delete_livelihood_project",
+            "list_livelihood_project_revisions"
+        ],
+        out: LivelihoodProjectOut,
+        input: LivelihoodProjectIn,
+        patch: ItemPatch,
+    }
 }

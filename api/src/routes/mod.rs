@@ -1,10 +1,15 @@
 //! HTTP handlers and the DTOs they speak. Handlers extract, call a service and map the result.
 
 pub mod cities;
+pub mod crud;
 pub mod documents;
 pub mod health;
+pub mod imports;
 pub mod items;
 pub mod people;
+pub mod revisions;
+pub mod sections;
+pub mod users;
 
 use actix_web::web;
 use chrono::{DateTime, Utc};
@@ -19,6 +24,52 @@ use crate::error::Problem;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(cities::list_cities)
         .service(cities::get_city)
+        .service(cities::create)
+        .service(cities::replace)
+        .service(cities::patch)
+        .service(cities::delete)
+        .service(cities::revisions)
+        .service(people::leader_writes::create)
+        .service(people::leader_writes::replace)
+        .service(people::leader_writes::patch)
+        .service(people::leader_writes::delete)
+        .service(people::leader_writes::revisions)
+        .service(people::unit_writes::create)
+        .service(people::unit_writes::replace)
+        .service(people::unit_writes::patch)
+        .service(people::unit_writes::delete)
+        .service(people::unit_writes::revisions)
+        .service(documents::create)
+        .service(documents::replace)
+        .service(documents::patch)
+        .service(documents::delete)
+        .service(documents::revisions)
+        .service(sections::list_sections)
+        .service(sections::get_section)
+        .service(sections::create)
+        .service(sections::replace)
+        .service(sections::patch)
+        .service(sections::delete)
+        .service(sections::revisions)
+        .service(items::work_item_writes::create)
+        .service(items::work_item_writes::replace)
+        .service(items::work_item_writes::patch)
+        .service(items::work_item_writes::delete)
+        .service(items::work_item_writes::revisions)
+        .service(items::livelihood_project_writes::create)
+        .service(items::livelihood_project_writes::replace)
+        .service(items::livelihood_project_writes::patch)
+        .service(items::livelihood_project_writes::delete)
+        .service(items::livelihood_project_writes::revisions)
+        .service(users::create_token)
+        .service(users::list_users)
+        .service(users::get_user)
+        .service(users::create_user)
+        .service(users::replace_user)
+        .service(users::patch_user)
+        .service(users::delete_user)
+        .service(users::list_user_revisions)
+        .service(imports::create_import)
         .service(documents::list_documents)
         .service(documents::get_document)
         .service(people::list_leaders)
@@ -68,11 +119,7 @@ pub struct CityRef {
 
 impl From<&city::Model> for CityRef {
     fn from(city: &city::Model) -> Self {
-        Self {
-            id: city.id,
-            code: city.code.clone(),
-            name: city.name.clone(),
-        }
+        Self { id: city.id, code: city.code.clone(), name: city.name.clone() }
     }
 }
 
@@ -88,11 +135,7 @@ pub struct LeaderRef {
 
 impl From<&leader::Model> for LeaderRef {
     fn from(leader: &leader::Model) -> Self {
-        Self {
-            id: leader.id,
-            name: leader.name.clone(),
-            title: leader.title.clone(),
-        }
+        Self { id: leader.id, name: leader.name.clone(), title: leader.title.clone() }
     }
 }
 
@@ -110,12 +153,7 @@ pub struct UnitRoleOut {
 
 impl From<&(item_unit::Model, unit::Model)> for UnitRoleOut {
     fn from((row, unit): &(item_unit::Model, unit::Model)) -> Self {
-        Self {
-            id: unit.id,
-            name: unit.name.clone(),
-            role: row.role,
-            note: row.note.clone(),
-        }
+        Self { id: unit.id, name: unit.name.clone(), role: row.role, note: row.note.clone() }
     }
 }
 

@@ -2,17 +2,21 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use entity::{city, leader, unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
+    body::{double_option, not_blank},
     error::Result,
     query::{IdOrName, ListQuery, Page, Paging},
+    resource,
     routes::{CityRef, GetErrors, ListErrors},
-    services::{self, items::by_id, people::NamedFilter},
+    services::{
+        self,
+        people::{Leaders, NamedFilter, Units, leader_out, unit_out, with_cities},
+    },
     startup::AppState,
 };
 
@@ -40,6 +44,56 @@ pub struct UnitOut {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A new leader, or all of a leader's fields (PUT).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderIn {
+    /// The city: its id or admin division code. It cannot change.
+    #[schema(example = "330382")]
+    pub city: String,
+    /// Unique within the city.
+    #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
+    #[schema(example = "何学考")]
+    pub name: String,
+    #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
+    #[schema(example = "常务副市长")]
+    pub title: Option<String>,
+}
+
+/// The leader fields to change.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderPatch {
+    #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
+    pub name: Option<String>,
+    /// Null removes the title.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+}
+
+/// A new unit, or all of a unit's fields (PUT).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitIn {
+    /// The city: its id or admin division code. It cannot change.
+    #[schema(example = "330382")]
+    pub city: String,
+    /// Unique within the city.
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(example = "市发改局")]
+    pub name: String,
+}
+
+/// The unit fields to change.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub name: Option<String>,
+}
+
 /// Parameters of the leader and unit lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -62,74 +116,8 @@ pub struct NamedListParams {
 
 impl NamedListParams {
     fn filter(&self) -> Result<NamedFilter> {
-        Ok(NamedFilter {
-            city: self.city.as_deref().map(IdOrName::parse_city).transpose()?,
-            q: self.q.clone(),
-        })
+        Ok(NamedFilter { city: self.city.as_deref().map(IdOrName::parse_city).transpose()?, q: self.q.clone() })
     }
-}
-
-/// The cities of `city_ids`, for embedding.
-async fn cities_of(
-    db: &impl ConnectionTrait,
-    city_ids: impl IntoIterator<Item = Uuid>,
-) -> Result<std::collections::HashMap<Uuid, CityRef>> {
-    let cities = city::Entity::find()
-        .filter(city::Column::Id.is_in(city_ids))
-        .all(db)
-        .await?;
-    Ok(by_id(cities, |c| c.id)
-        .into_iter()
-        .map(|(id, c)| (id, CityRef::from(&c)))
-        .collect())
-}
-
-fn leader_out(l: leader::Model, city: CityRef) -> LeaderOut {
-    LeaderOut {
-        id: l.id,
-        city,
-        name: l.name,
-        title: l.title,
-        created_at: l.created_at,
-        updated_at: l.updated_at,
-    }
-}
-
-fn unit_out(u: unit::Model, city: CityRef) -> UnitOut {
-    UnitOut {
-        id: u.id,
-        city,
-        name: u.name,
-        created_at: u.created_at,
-        updated_at: u.updated_at,
-    }
-}
-
-/// Embeds each record's city, which every record has (the foreign key guarantees it).
-async fn with_cities<M, T>(
-    db: &impl ConnectionTrait,
-    page: Page<M>,
-    city_id: impl Fn(&M) -> Uuid,
-    out: impl Fn(M, CityRef) -> T,
-) -> Result<Page<T>> {
-    let cities = cities_of(db, page.items.iter().map(&city_id)).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|m| {
-            let city = cities
-                .get(&city_id(&m))
-                .cloned()
-                .ok_or_else(|| anyhow::anyhow!("a record's city is missing"))?;
-            Ok(out(m, city))
-        })
-        .collect::<Result<Vec<T>>>()?;
-    Ok(Page {
-        items,
-        total: page.total,
-        limit: page.limit,
-        offset: page.offset,
-    })
 }
 
 /// List leaders.
@@ -148,16 +136,8 @@ pub async fn list_leaders(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::people::list_leaders(
-        &state.db,
-        &params.filter()?,
-        params.sort.as_deref(),
-        paging,
-    )
-    .await?;
-    Ok(with_cities(&state.db, page, |l| l.city_id, leader_out)
-        .await?
-        .respond(&req))
+    let page = services::people::list_leaders(&state.db, &params.filter()?, params.sort.as_deref(), paging).await?;
+    Ok(with_cities(&state.db, page, |l| l.city_id, leader_out).await?.respond(&req))
 }
 
 /// Get a leader.
@@ -167,22 +147,14 @@ pub async fn list_leaders(
     tag = "leaders",
     operation_id = "get_leader",
     params(("id" = Uuid, Path, description = "The leader's id")),
-    responses((status = 200, description = "The leader", body = LeaderOut), GetErrors)
+    responses(
+        (status = 200, description = "The leader", body = LeaderOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
 )]
 #[get("/leaders/{id}")]
-pub async fn get_leader(
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<LeaderOut>> {
-    let leader = services::people::get_leader(&state.db, *id).await?;
-    let page = Page {
-        items: vec![leader],
-        total: 1,
-        limit: 1,
-        offset: 0,
-    };
-    let mut page = with_cities(&state.db, page, |l| l.city_id, leader_out).await?;
-    Ok(web::Json(page.items.remove(0)))
+pub async fn get_leader(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    resource::get::<Leaders>(&state, *id).await
 }
 
 /// List units.
@@ -201,12 +173,8 @@ pub async fn list_units(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let paging = Paging::new(params.limit, params.offset)?;
-    let page =
-        services::people::list_units(&state.db, &params.filter()?, params.sort.as_deref(), paging)
-            .await?;
-    Ok(with_cities(&state.db, page, |u| u.city_id, unit_out)
-        .await?
-        .respond(&req))
+    let page = services::people::list_units(&state.db, &params.filter()?, params.sort.as_deref(), paging).await?;
+    Ok(with_cities(&state.db, page, |u| u.city_id, unit_out).await?.respond(&req))
 }
 
 /// Get a unit.
@@ -216,20 +184,52 @@ pub async fn list_units(
     tag = "units",
     operation_id = "get_unit",
     params(("id" = Uuid, Path, description = "The unit's id")),
-    responses((status = 200, description = "The unit", body = UnitOut), GetErrors)
+    responses(
+        (status = 200, description = "The unit", body = UnitOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
 )]
 #[get("/units/{id}")]
-pub async fn get_unit(
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<UnitOut>> {
-    let unit = services::people::get_unit(&state.db, *id).await?;
-    let page = Page {
-        items: vec![unit],
-        total: 1,
-        limit: 1,
-        offset: 0,
-    };
-    let mut page = with_cities(&state.db, page, |u| u.city_id, unit_out).await?;
-    Ok(web::Json(page.items.remove(0)))
+pub async fn get_unit(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    resource::get::<Units>(&state, *id).await
+}
+
+/// Writes to `/api/v1/leaders`.
+pub mod leader_writes {
+    use super::{LeaderIn, LeaderOut, LeaderPatch, Leaders};
+
+    crate::crud_routes! {
+        resource: Leaders,
+        tag: "leaders",
+        collection_path: "/api/v1/leaders",
+        item_path: "/api/v1/leaders/{id}",
+        revisions_path: "/api/v1/leaders/{id}/revisions",
+        scope_collection: "/leaders",
+        scope_item: "/leaders/{id}",
+        scope_revisions: "/leaders/{id}/revisions",
+        ids: ["create_leader", "replace_leader", "patch_leader", "delete_leader", "list_leader_revisions"],
+        out: LeaderOut,
+        input: LeaderIn,
+        patch: LeaderPatch,
+    }
+}
+
+/// Writes to `/api/v1/units`.
+pub mod unit_writes {
+    use super::{UnitIn, UnitOut, UnitPatch, Units};
+
+    crate::crud_routes! {
+        resource: Units,
+        tag: "units",
+        collection_path: "/api/v1/units",
+        item_path: "/api/v1/units/{id}",
+        revisions_path: "/api/v1/units/{id}/revisions",
+        scope_collection: "/units",
+        scope_item: "/units/{id}",
+        scope_revisions: "/units/{id}/revisions",
+        ids: ["create_unit", "replace_unit", "patch_unit", "delete_unit", "list_unit_revisions"],
+        out: UnitOut,
+        input: UnitIn,
+        patch: UnitPatch,
+    }
 }

@@ -2,19 +2,27 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use entity::{city, document, section};
+use chrono::{NaiveDate, Utc};
+use entity::{city, document, item, section};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::{Set, Unchanged},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Result},
+    journal::Change,
     query::{Page, Paging, apply_sort, contains, fetch_page},
+    resource::{Resource, WriteContext},
+    routes::documents::{DocumentIn, DocumentOut, DocumentPatch},
     services::{
-        items::{by_id, count_by_section},
-        people::{NamedFilter, filtered},
+        cities::resolve_city,
+        items::{by_id, count_by_section, item_tombstones},
+        people::{NamedFilter, filtered, same_city},
+        sections::section_tombstones,
     },
 };
 
@@ -42,25 +50,16 @@ pub async fn list(
     sort: Option<&str>,
     paging: Paging,
 ) -> Result<Page<DocumentRecord>> {
-    let mut select = filtered(
-        document::Entity::find(),
-        document::Column::CityId,
-        &filter.named,
-        |q| {
-            Condition::any()
-                .add(contains(document::Column::Title, q))
-                .add(contains(document::Column::DocNumber, q))
-        },
-    );
+    let mut select = filtered(document::Entity::find(), document::Column::CityId, &filter.named, |q| {
+        Condition::any().add(contains(document::Column::Title, q)).add(contains(document::Column::DocNumber, q))
+    });
     if let Some(year) = filter.year {
         let first = NaiveDate::from_ymd_opt(year, 1, 1);
         let next = NaiveDate::from_ymd_opt(year + 1, 1, 1);
         let (Some(first), Some(next)) = (first, next) else {
             return Err(ApiError::bad_field("year", "is out of range"));
         };
-        select = select
-            .filter(document::Column::IssuedOn.gte(first))
-            .filter(document::Column::IssuedOn.lt(next));
+        select = select.filter(document::Column::IssuedOn.gte(first)).filter(document::Column::IssuedOn.lt(next));
     }
     let col = |c: document::Column| Expr::col((document::Entity, c));
     let keys = [
@@ -70,19 +69,11 @@ pub async fn list(
         ("updated_at", vec![col(document::Column::UpdatedAt)]),
     ];
     let sort = sort.or(Some("-issued_on"));
-    let keys: Vec<(&str, &[_])> = keys
-        .iter()
-        .map(|(name, exprs)| (*name, exprs.as_slice()))
-        .collect();
+    let keys: Vec<(&str, &[_])> = keys.iter().map(|(name, exprs)| (*name, exprs.as_slice())).collect();
     let select = apply_sort(select, sort, &keys, col(document::Column::Id))?;
     let page = fetch_page(db, select, paging).await?;
     let records = embed(db, page.items).await?;
-    Ok(Page {
-        items: records,
-        total: page.total,
-        limit: page.limit,
-        offset: page.offset,
-    })
+    Ok(Page { items: records, total: page.total, limit: page.limit, offset: page.offset })
 }
 
 /// The document with `id`.
@@ -90,28 +81,17 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<DocumentRecord> 
     let document = document::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::NotFound {
-            resource: "documents",
-            id: id.to_string(),
-        })?;
+        .ok_or_else(|| ApiError::NotFound { resource: "documents", id: id.to_string() })?;
     let mut records = embed(db, vec![document]).await?;
-    records
-        .pop()
-        .ok_or_else(|| anyhow::anyhow!("document {id} vanished while loading").into())
+    records.pop().ok_or_else(|| anyhow::anyhow!("document {id} vanished while loading").into())
 }
 
-async fn embed(
-    db: &impl ConnectionTrait,
-    documents: Vec<document::Model>,
-) -> Result<Vec<DocumentRecord>> {
+async fn embed(db: &impl ConnectionTrait, documents: Vec<document::Model>) -> Result<Vec<DocumentRecord>> {
     if documents.is_empty() {
         return Ok(Vec::new());
     }
     let cities = by_id(
-        city::Entity::find()
-            .filter(city::Column::Id.is_in(documents.iter().map(|d| d.city_id)))
-            .all(db)
-            .await?,
+        city::Entity::find().filter(city::Column::Id.is_in(documents.iter().map(|d| d.city_id))).all(db).await?,
         |c| c.id,
     );
     let sections = section::Entity::find()
@@ -123,10 +103,7 @@ async fn embed(
     let mut by_document: HashMap<Uuid, Vec<(section::Model, i64)>> = HashMap::new();
     for section in sections {
         let count = counts.get(&section.id).copied().unwrap_or(0);
-        by_document
-            .entry(section.document_id)
-            .or_default()
-            .push((section, count));
+        by_document.entry(section.document_id).or_default().push((section, count));
     }
     documents
         .into_iter()
@@ -136,11 +113,131 @@ async fn embed(
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("city of document {} is missing", document.id))?;
             let sections = by_document.remove(&document.id).unwrap_or_default();
-            Ok(DocumentRecord {
-                document,
-                city,
-                sections,
-            })
+            Ok(DocumentRecord { document, city, sections })
         })
         .collect()
+}
+
+/// Documents as a writable resource.
+pub struct Documents;
+
+impl Resource for Documents {
+    const COLLECTION: &'static str = "documents";
+    const TABLE: &'static str = "documents";
+    type Out = DocumentOut;
+    type In = DocumentIn;
+    type Patch = DocumentPatch;
+
+    async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<DocumentOut> {
+        Ok(get(db, id).await?.into())
+    }
+
+    fn city_of(out: &DocumentOut) -> Option<Uuid> {
+        Some(out.city.id)
+    }
+
+    async fn city_of_input(db: &impl ConnectionTrait, input: &DocumentIn) -> Result<Option<Uuid>> {
+        Ok(Some(resolve_city(db, &input.city, "city").await?))
+    }
+
+    async fn insert(db: &impl ConnectionTrait, input: DocumentIn, ctx: &WriteContext) -> Result<Uuid> {
+        let document = document::Model {
+            id: Uuid::now_v7(),
+            city_id: resolve_city(db, &input.city, "city").await?,
+            doc_number: input.doc_number.trim().to_owned(),
+            title: input.title.trim().to_owned(),
+            issuer: input.issuer.trim().to_owned(),
+            issued_on: input.issued_on,
+            published_at: input.published_at.map(|t| t.with_timezone(&Utc)),
+            recipients: input.recipients,
+            cc: input.cc,
+            disclosure: input.disclosure,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        Ok(document.into_active_model().insert(db).await?.id)
+    }
+
+    async fn replace(
+        db: &impl ConnectionTrait,
+        current: &DocumentOut,
+        input: DocumentIn,
+        ctx: &WriteContext,
+    ) -> Result<Vec<Change>> {
+        same_city(db, current.city.id, &input.city).await?;
+        let patch = DocumentPatch {
+            doc_number: Some(input.doc_number),
+            title: Some(input.title),
+            issuer: Some(input.issuer),
+            issued_on: Some(input.issued_on),
+            published_at: Some(input.published_at),
+            recipients: Some(input.recipients),
+            cc: Some(input.cc),
+            disclosure: Some(input.disclosure),
+        };
+        Self::patch(db, current, patch, ctx).await
+    }
+
+    async fn patch(
+        db: &impl ConnectionTrait,
+        current: &DocumentOut,
+        patch: DocumentPatch,
+        ctx: &WriteContext,
+    ) -> Result<Vec<Change>> {
+        let mut active =
+            document::ActiveModel { id: Unchanged(current.id), updated_at: Set(ctx.now), ..Default::default() };
+        if let Some(doc_number) = patch.doc_number {
+            active.doc_number = Set(doc_number.trim().to_owned());
+        }
+        if let Some(title) = patch.title {
+            active.title = Set(title.trim().to_owned());
+        }
+        if let Some(issuer) = patch.issuer {
+            active.issuer = Set(issuer.trim().to_owned());
+        }
+        if let Some(issued_on) = patch.issued_on {
+            active.issued_on = Set(issued_on);
+        }
+        if let Some(published_at) = patch.published_at {
+            active.published_at = Set(published_at.map(|t| t.with_timezone(&Utc)));
+        }
+        if let Some(recipients) = patch.recipients {
+            active.recipients = Set(recipients);
+        }
+        if let Some(cc) = patch.cc {
+            active.cc = Set(cc);
+        }
+        if let Some(disclosure) = patch.disclosure {
+            active.disclosure = Set(disclosure);
+        }
+        active.update(db).await?;
+        Ok(Vec::new())
+    }
+
+    async fn delete(
+        db: &impl ConnectionTrait,
+        current: &DocumentOut,
+        cascade: bool,
+        _: &WriteContext,
+    ) -> Result<Vec<Change>> {
+        let item_ids: Vec<Uuid> = item::Entity::find()
+            .select_only()
+            .column(item::Column::Id)
+            .filter(item::Column::DocumentId.eq(current.id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        if !cascade && !current.sections.is_empty() {
+            return Err(ApiError::Conflict(format!(
+                "the document has {} section(s) and {} item(s); delete them first or pass cascade=true",
+                current.sections.len(),
+                item_ids.len()
+            )));
+        }
+        let mut changes = item_tombstones(db, item_ids).await?;
+        changes.extend(section_tombstones(db, current.sections.iter().map(|s| s.id).collect()).await?);
+        // Sections and items go with the document (ON DELETE CASCADE).
+        document::Entity::delete_by_id(current.id).exec(db).await?;
+        Ok(changes)
+    }
 }

@@ -12,12 +12,12 @@ use entity::{
     leader, section, unit,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
     sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
+pub use crate::services::item_writes::{LivelihoodProjects, WorkItems, item_snapshots, item_tombstones};
 use crate::{
     error::{ApiError, Result},
     query::{IdOrName, Page, Paging, apply_sort, contains, fetch_page},
@@ -74,10 +74,7 @@ fn sort_keys() -> Vec<(&'static str, Vec<sea_orm::sea_query::SimpleExpr>)> {
         ),
         ("progress", vec![col(item::Column::Progress)]),
         ("status", vec![col(item::Column::Status)]),
-        (
-            "period",
-            vec![col(item::Column::PeriodStart), col(item::Column::PeriodEnd)],
-        ),
+        ("period", vec![col(item::Column::PeriodStart), col(item::Column::PeriodEnd)]),
         ("created_at", vec![col(item::Column::CreatedAt)]),
         ("updated_at", vec![col(item::Column::UpdatedAt)]),
     ]
@@ -93,44 +90,34 @@ pub async fn list(
     paging: Paging,
 ) -> Result<Page<ItemRecord>> {
     let keys = sort_keys();
-    let keys: Vec<(&str, &[_])> = keys
-        .iter()
-        .map(|(name, exprs)| (*name, exprs.as_slice()))
-        .collect();
+    let keys: Vec<(&str, &[_])> = keys.iter().map(|(name, exprs)| (*name, exprs.as_slice())).collect();
     let select = item::Entity::find()
         .join(JoinType::InnerJoin, item::Relation::Section.def())
         .filter(item::Column::Kind.eq(kind))
         .filter(condition(filter));
-    let select = apply_sort(
-        select,
-        sort,
-        &keys,
-        Expr::col((item::Entity, item::Column::Id)),
-    )?;
+    let select = apply_sort(select, sort, &keys, Expr::col((item::Entity, item::Column::Id)))?;
     let page = fetch_page(db, select, paging).await?;
     let records = embed(db, page.items).await?;
-    Ok(Page {
-        items: records,
-        total: page.total,
-        limit: page.limit,
-        offset: page.offset,
-    })
+    Ok(Page { items: records, total: page.total, limit: page.limit, offset: page.offset })
 }
 
 /// The item of `kind` with `id`.
 pub async fn get(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<ItemRecord> {
-    let found = item::Entity::find_by_id(id)
-        .filter(item::Column::Kind.eq(kind))
-        .one(db)
-        .await?;
-    let item = found.ok_or_else(|| ApiError::NotFound {
-        resource: resource_name(kind),
-        id: id.to_string(),
-    })?;
+    let found = item::Entity::find_by_id(id).filter(item::Column::Kind.eq(kind)).one(db).await?;
+    let item = found.ok_or_else(|| ApiError::NotFound { resource: resource_name(kind), id: id.to_string() })?;
     let mut records = embed(db, vec![item]).await?;
-    records
-        .pop()
-        .ok_or_else(|| anyhow::anyhow!("item {id} vanished while loading").into())
+    records.pop().ok_or_else(|| anyhow::anyhow!("item {id} vanished while loading").into())
+}
+
+/// The items with `ids` (any kind), in the order given, with what they embed.
+pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<ItemRecord>> {
+    let mut items = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        items.extend(item::Entity::find().filter(item::Column::Id.is_in(chunk.iter().copied())).all(db).await?);
+    }
+    let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    items.sort_by_key(|item| position.get(&item.id).copied().unwrap_or(usize::MAX));
+    embed(db, items).await
 }
 
 /// The resource name of a kind, as in its URL.
@@ -167,33 +154,21 @@ fn condition(filter: &ItemFilter) -> Condition {
             any = any.add(leader.condition(leader::Column::Id, leader::Column::Name));
         }
         all = all.add(
-            item::Column::LeaderId.in_subquery(
-                Query::select()
-                    .column(leader::Column::Id)
-                    .from(leader::Entity)
-                    .cond_where(any)
-                    .take(),
-            ),
+            item::Column::LeaderId
+                .in_subquery(Query::select().column(leader::Column::Id).from(leader::Entity).cond_where(any).take()),
         );
     }
     if !filter.units.is_empty() || filter.unit_role.is_some() {
         let mut units = Query::select();
-        units
-            .column(item_unit::Column::ItemId)
-            .from(item_unit::Entity);
+        units.column(item_unit::Column::ItemId).from(item_unit::Entity);
         if !filter.units.is_empty() {
             let mut any = Condition::any();
             for unit in &filter.units {
                 any = any.add(unit.condition(unit::Column::Id, unit::Column::Name));
             }
             units.and_where(
-                item_unit::Column::UnitId.in_subquery(
-                    Query::select()
-                        .column(unit::Column::Id)
-                        .from(unit::Entity)
-                        .cond_where(any)
-                        .take(),
-                ),
+                item_unit::Column::UnitId
+                    .in_subquery(Query::select().column(unit::Column::Id).from(unit::Entity).cond_where(any).take()),
             );
         }
         if let Some(role) = filter.unit_role {
@@ -205,14 +180,10 @@ fn condition(filter: &ItemFilter) -> Condition {
         all = all.add(item::Column::Status.is_in(filter.statuses.iter().copied()));
     }
     if let Some((start, end)) = filter.period {
-        all = all
-            .add(item::Column::PeriodStart.eq(start))
-            .add(item::Column::PeriodEnd.eq(end));
+        all = all.add(item::Column::PeriodStart.eq(start)).add(item::Column::PeriodEnd.eq(end));
     }
     if let Some(year) = filter.year {
-        all = all
-            .add(item::Column::PeriodStart.lte(year))
-            .add(item::Column::PeriodEnd.gte(year));
+        all = all.add(item::Column::PeriodStart.lte(year)).add(item::Column::PeriodEnd.gte(year));
     }
     if let Some(category) = &filter.category {
         all = all.add(match category.parse::<i32>() {
@@ -221,11 +192,7 @@ fn condition(filter: &ItemFilter) -> Condition {
         });
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        all = all.add(
-            Condition::any()
-                .add(contains(item::Column::Content, q))
-                .add(contains(item::Column::Remarks, q)),
-        );
+        all = all.add(Condition::any().add(contains(item::Column::Content, q)).add(contains(item::Column::Remarks, q)));
     }
     if let Some(since) = filter.updated_since {
         all = all.add(item::Column::UpdatedAt.gte(since));
@@ -239,17 +206,11 @@ async fn embed(db: &impl ConnectionTrait, items: Vec<item::Model>) -> Result<Vec
         return Ok(Vec::new());
     }
     let cities = by_id(
-        city::Entity::find()
-            .filter(city::Column::Id.is_in(items.iter().map(|i| i.city_id)))
-            .all(db)
-            .await?,
+        city::Entity::find().filter(city::Column::Id.is_in(items.iter().map(|i| i.city_id))).all(db).await?,
         |c| c.id,
     );
     let sections = by_id(
-        section::Entity::find()
-            .filter(section::Column::Id.is_in(items.iter().map(|i| i.section_id)))
-            .all(db)
-            .await?,
+        section::Entity::find().filter(section::Column::Id.is_in(items.iter().map(|i| i.section_id))).all(db).await?,
         |s| s.id,
     );
     let leaders = by_id(
@@ -260,31 +221,15 @@ async fn embed(db: &impl ConnectionTrait, items: Vec<item::Model>) -> Result<Vec
         |l| l.id,
     );
     let mut item_units = crate::import::load_item_units(db, items.iter().map(|i| i.id)).await?;
-    let unit_ids: Vec<Uuid> = item_units
-        .values()
-        .flatten()
-        .map(|row| row.unit_id)
-        .collect();
-    let units = by_id(
-        unit::Entity::find()
-            .filter(unit::Column::Id.is_in(unit_ids))
-            .all(db)
-            .await?,
-        |u| u.id,
-    );
+    let unit_ids: Vec<Uuid> = item_units.values().flatten().map(|row| row.unit_id).collect();
+    let units = by_id(unit::Entity::find().filter(unit::Column::Id.is_in(unit_ids)).all(db).await?, |u| u.id);
 
     items
         .into_iter()
         .map(|item| {
             let missing = |what: &str| anyhow::anyhow!("{what} of item {} is missing", item.id);
-            let city = cities
-                .get(&item.city_id)
-                .cloned()
-                .ok_or_else(|| missing("city"))?;
-            let section = sections
-                .get(&item.section_id)
-                .cloned()
-                .ok_or_else(|| missing("section"))?;
+            let city = cities.get(&item.city_id).cloned().ok_or_else(|| missing("city"))?;
+            let section = sections.get(&item.section_id).cloned().ok_or_else(|| missing("section"))?;
             let leader = item.leader_id.and_then(|id| leaders.get(&id).cloned());
             let units = item_units
                 .remove(&item.id)
@@ -292,13 +237,7 @@ async fn embed(db: &impl ConnectionTrait, items: Vec<item::Model>) -> Result<Vec
                 .into_iter()
                 .filter_map(|row| units.get(&row.unit_id).cloned().map(|unit| (row, unit)))
                 .collect();
-            Ok(ItemRecord {
-                item,
-                city,
-                section,
-                leader,
-                units,
-            })
+            Ok(ItemRecord { item, city, section, leader, units })
         })
         .collect()
 }
@@ -309,10 +248,7 @@ pub(crate) fn by_id<M>(models: Vec<M>, id: impl Fn(&M) -> Uuid) -> HashMap<Uuid,
 }
 
 /// How many items each of the sections has.
-pub async fn count_by_section(
-    db: &impl ConnectionTrait,
-    section_ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, i64>> {
+pub async fn count_by_section(db: &impl ConnectionTrait, section_ids: Vec<Uuid>) -> Result<HashMap<Uuid, i64>> {
     let rows: Vec<(Uuid, i64)> = item::Entity::find()
         .select_only()
         .column(item::Column::SectionId)

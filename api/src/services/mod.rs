@@ -3,5 +3,8 @@
 
 pub mod cities;
 pub mod documents;
+pub mod item_writes;
 pub mod items;
 pub mod people;
+pub mod sections;
+pub mod users;

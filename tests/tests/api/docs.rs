@@ -18,25 +18,14 @@ async fn served_openapi_document_equals_the_committed_one(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let served = app.get_ok("/api-docs/openapi.json", &[]).await;
     let committed_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
-    let committed: Value = serde_json::from_str(
-        &std::fs::read_to_string(committed_path).expect("openapi/openapi.json exists"),
-    )
-    .expect("the committed document is JSON");
-    assert!(
-        served == committed,
-        "openapi/openapi.json is stale: run `cargo run -p openapi` and commit the result"
-    );
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(committed_path).expect("openapi/openapi.json exists"))
+            .expect("the committed document is JSON");
+    assert!(served == committed, "openapi/openapi.json is stale: run `cargo run -p openapi` and commit the result");
     assert_eq!(served["openapi"], "3.1.0");
-    for path in [
-        "/api/v1/work-items",
-        "/api/v1/work-items/{id}",
-        "/api/v1/livelihood-projects",
-        "/api/v1/cities/{id}",
-    ] {
-        assert!(
-            served["paths"][path]["get"].is_object(),
-            "{path} is documented"
-        );
+    for path in ["/api/v1/work-items", "/api/v1/work-items/{id}", "/api/v1/livelihood-projects", "/api/v1/cities/{id}"]
+    {
+        assert!(served["paths"][path]["get"].is_object(), "{path} is documented");
     }
 }
 
@@ -48,21 +37,10 @@ async fn interactive_docs_are_served_from_the_binary(backend: Backend) {
     assert!(html.contains("swagger-ui"), "{html}");
     let script = app.get("/docs/swagger-initializer.js", &[]).await;
     assert_eq!(script.status(), StatusCode::OK);
-    assert!(
-        script
-            .text()
-            .await
-            .expect("js")
-            .contains("/api-docs/openapi.json")
-    );
+    assert!(script.text().await.expect("js").contains("/api-docs/openapi.json"));
     let bundle = app.get("/docs/swagger-ui-bundle.js", &[]).await;
     assert_eq!(bundle.status(), StatusCode::OK);
-    let redirect = app
-        .client
-        .get(format!("{}/docs", app.address))
-        .send()
-        .await
-        .expect("sent");
+    let redirect = app.client.get(format!("{}/docs", app.address)).send().await.expect("sent");
     assert_eq!(redirect.url().path(), "/docs/");
 }
 

@@ -15,11 +15,7 @@ on_both_backends!(
 );
 
 /// A request path, its query, and the parameter the answer must name.
-type Case = (
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    &'static str,
-);
+type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
 
 async fn malformed_parameters_are_bad_requests_that_name_the_parameter(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -33,33 +29,17 @@ async fn malformed_parameters_are_bad_requests_that_name_the_parameter(backend: 
         ("/api/v1/work-items", &[("sort", "-content")], "sort"),
         ("/api/v1/work-items", &[("colour", "red")], "colour"),
         ("/api/v1/work-items", &[("city", "yueqing")], "city"),
-        (
-            "/api/v1/work-items",
-            &[("document", "not-a-uuid")],
-            "document",
-        ),
+        ("/api/v1/work-items", &[("document", "not-a-uuid")], "document"),
         ("/api/v1/work-items", &[("section", "42")], "section"),
         ("/api/v1/work-items", &[("status", "finished")], "status"),
-        (
-            "/api/v1/work-items",
-            &[("status", "in_progress,finished")],
-            "status",
-        ),
+        ("/api/v1/work-items", &[("status", "in_progress,finished")], "status"),
         ("/api/v1/work-items", &[("unit_role", "boss")], "unit_role"),
         ("/api/v1/work-items", &[("period", "2021-2020")], "period"),
         ("/api/v1/work-items", &[("period", "next year")], "period"),
         ("/api/v1/work-items", &[("year", "twenty")], "year"),
-        (
-            "/api/v1/work-items",
-            &[("updated_since", "yesterday")],
-            "updated_since",
-        ),
+        ("/api/v1/work-items", &[("updated_since", "yesterday")], "updated_since"),
         ("/api/v1/livelihood-projects", &[("limit", "501")], "limit"),
-        (
-            "/api/v1/livelihood-projects",
-            &[("category", "1"), ("bogus", "1")],
-            "bogus",
-        ),
+        ("/api/v1/livelihood-projects", &[("category", "1"), ("bogus", "1")], "bogus"),
         ("/api/v1/cities", &[("city", "330382")], "city"),
         ("/api/v1/cities", &[("sort", "province")], "sort"),
         ("/api/v1/documents", &[("year", "1e9")], "year"),
@@ -71,9 +51,7 @@ async fn malformed_parameters_are_bad_requests_that_name_the_parameter(backend: 
     ];
     for (path, query, field) in cases {
         let problem = app.get_problem(path, query, StatusCode::BAD_REQUEST).await;
-        let errors = problem["errors"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{path} {query:?}: no errors in {problem}"));
+        let errors = problem["errors"].as_array().unwrap_or_else(|| panic!("{path} {query:?}: no errors in {problem}"));
         assert_eq!(errors[0]["field"], *field, "{path} {query:?}: {problem}");
         assert!(errors[0]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
@@ -82,69 +60,31 @@ async fn malformed_parameters_are_bad_requests_that_name_the_parameter(backend: 
 async fn unknown_ids_are_not_found(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let unknown = "01900000-0000-7000-8000-000000000000";
-    for collection in [
-        "documents",
-        "leaders",
-        "units",
-        "work-items",
-        "livelihood-projects",
-        "cities",
-    ] {
-        let problem = app
-            .get_problem(
-                &format!("/api/v1/{collection}/{unknown}"),
-                &[],
-                StatusCode::NOT_FOUND,
-            )
-            .await;
-        assert!(
-            problem["detail"]
-                .as_str()
-                .expect("detail")
-                .contains(unknown)
-        );
+    for collection in ["documents", "leaders", "units", "work-items", "livelihood-projects", "cities"] {
+        let problem = app.get_problem(&format!("/api/v1/{collection}/{unknown}"), &[], StatusCode::NOT_FOUND).await;
+        assert!(problem["detail"].as_str().expect("detail").contains(unknown));
     }
-    app.get_problem("/api/v1/cities/110101", &[], StatusCode::NOT_FOUND)
-        .await;
+    app.get_problem("/api/v1/cities/110101", &[], StatusCode::NOT_FOUND).await;
 }
 
 async fn malformed_ids_are_bad_requests(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    for collection in [
-        "documents",
-        "leaders",
-        "units",
-        "work-items",
-        "livelihood-projects",
-        "cities",
-    ] {
-        let problem = app
-            .get_problem(
-                &format!("/api/v1/{collection}/not-an-id"),
-                &[],
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+    for collection in ["documents", "leaders", "units", "work-items", "livelihood-projects", "cities"] {
+        let problem = app.get_problem(&format!("/api/v1/{collection}/not-an-id"), &[], StatusCode::BAD_REQUEST).await;
         assert_eq!(problem["errors"][0]["field"], "id");
     }
-    app.get_problem("/api/v1/work-items/12345", &[], StatusCode::BAD_REQUEST)
-        .await;
+    app.get_problem("/api/v1/work-items/12345", &[], StatusCode::BAD_REQUEST).await;
 }
 
 async fn unknown_routes_and_methods_are_problems(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    app.get_problem("/api/v1/nothing-here", &[], StatusCode::NOT_FOUND)
-        .await;
-    let response = app
-        .client
-        .delete(format!("{}/api/v1/work-items", app.address))
-        .send()
-        .await
-        .expect("sent");
-    let allow = response
-        .headers()
-        .get("allow")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    app.get_problem("/api/v1/nothing-here", &[], StatusCode::NOT_FOUND).await;
+    let response = app.client.delete(format!("{}/api/v1/work-items", app.address)).send().await.expect("sent");
+    let allow = response.headers().get("allow").map(|v| v.to_str().expect("ascii").to_owned());
+    assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    assert_eq!(allow.as_deref(), Some("GET, POST"));
+    let response = app.client.post(format!("{}/health/live", app.address)).send().await.expect("sent");
+    let allow = response.headers().get("allow").map(|v| v.to_str().expect("ascii").to_owned());
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
     assert_eq!(allow.as_deref(), Some("GET"));
 }

@@ -47,9 +47,11 @@ macro_rules! on_both_backends {
 
 /// The PostgreSQL server the tests use; each test creates and drops a database of its own there.
 pub static POSTGRES_URL: LazyLock<String> = LazyLock::new(|| {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 });
+
+/// The key the test servers sign tokens with, so tests can forge bad ones.
+pub const JWT_SECRET: &str = "duban-tests-sign-with-this-32-byte-secret";
 
 /// A running server and its database.
 pub struct TestApp {
@@ -75,32 +77,19 @@ impl TestApp {
     async fn start(backend: Backend, seeded: bool) -> Self {
         init_logs();
         let database = TestDatabase::create(backend, seeded).await;
-        let app = Application::build(Config::for_database(database.url.clone()))
-            .await
-            .expect("the application builds");
+        let mut config = Config::for_database(database.url.clone());
+        config.serve.jwt_secret = Some(JWT_SECRET.to_owned());
+        let app = Application::build(config).await.expect("the application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let server = app.handle();
-        let db = Database::connect(database.url.as_str())
-            .await
-            .expect("the test connects to its database");
+        let db = Database::connect(database.url.as_str()).await.expect("the test connects to its database");
         tokio::spawn(app.run_until_stopped());
-        Self {
-            address,
-            client: reqwest::Client::new(),
-            db,
-            server,
-            database,
-        }
+        Self { address, client: reqwest::Client::new(), db, server, database }
     }
 
     /// `GET path` (relative to the server), with `query` pairs URL-encoded.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .query(query)
-            .send()
-            .await
-            .expect("the request is sent")
+        self.client.get(format!("{}{path}", self.address)).query(query).send().await.expect("the request is sent")
     }
 
     /// `GET path` answered 200 with JSON; returns the body.
@@ -108,11 +97,7 @@ impl TestApp {
         let response = self.get(path, query).await;
         let status = response.status();
         let body = response.text().await.expect("a body");
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "GET {path} {query:?} answered {status}: {body}"
-        );
+        assert_eq!(status, StatusCode::OK, "GET {path} {query:?} answered {status}: {body}");
         serde_json::from_str(&body).expect("the body is JSON")
     }
 
@@ -137,18 +122,11 @@ impl TestApp {
     pub async fn count(&self, path: &str, query: &[(&str, &str)]) -> u64 {
         let mut query = query.to_vec();
         query.push(("limit", "1"));
-        self.get_ok(path, &query).await["total"]
-            .as_u64()
-            .expect("total")
+        self.get_ok(path, &query).await["total"].as_u64().expect("total")
     }
 
     /// Asserts `GET path` answers `status` with a problem+json body, and returns the body.
-    pub async fn get_problem(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        status: StatusCode,
-    ) -> Value {
+    pub async fn get_problem(&self, path: &str, query: &[(&str, &str)], status: StatusCode) -> Value {
         let response = self.get(path, query).await;
         assert_problem(response, status).await
     }
@@ -157,21 +135,13 @@ impl TestApp {
 /// Asserts a response is an RFC 9457 problem with `status`; returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     let actual = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let body = response.text().await.expect("a body");
     assert_eq!(actual, status, "body: {body}");
     assert_eq!(content_type, "application/problem+json", "body: {body}");
     let problem: Value = serde_json::from_str(&body).expect("the problem is JSON");
     for field in ["type", "title", "detail"] {
-        assert!(
-            problem[field].as_str().is_some_and(|s| !s.is_empty()),
-            "problem lacks {field}: {body}"
-        );
+        assert!(problem[field].as_str().is_some_and(|s| !s.is_empty()), "problem lacks {field}: {body}");
     }
     assert_eq!(problem["status"], status.as_u16());
     problem
@@ -202,38 +172,24 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let template = sqlite_template(seeded).await;
-                let dir =
-                    std::env::temp_dir().join(format!("duban-test-{}", Uuid::now_v7().simple()));
+                let dir = std::env::temp_dir().join(format!("duban-test-{}", Uuid::now_v7().simple()));
                 std::fs::create_dir_all(&dir).expect("a temp dir");
                 let path = dir.join("duban.db");
                 std::fs::copy(template, &path).expect("the template copies");
-                Self {
-                    url: sqlite_url(&path),
-                    postgres_name: None,
-                    sqlite_dir: Some(dir),
-                }
+                Self { url: sqlite_url(&path), postgres_name: None, sqlite_dir: Some(dir) }
             }
             Backend::Postgres => {
                 let template = postgres_template(seeded).await;
                 let name = format!("duban_test_{}", Uuid::now_v7().simple());
-                let admin = Database::connect(POSTGRES_URL.as_str())
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "PostgreSQL must be reachable at {} (set TEST_POSTGRES_URL): {e}",
-                            *POSTGRES_URL
-                        )
-                    });
+                let admin = Database::connect(POSTGRES_URL.as_str()).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL must be reachable at {} (set TEST_POSTGRES_URL): {e}", *POSTGRES_URL)
+                });
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .await
                     .expect("the test database is created");
                 admin.close().await.ok();
-                Self {
-                    url: postgres_url_for(&name),
-                    postgres_name: Some(name),
-                    sqlite_dir: None,
-                }
+                Self { url: postgres_url_for(&name), postgres_name: Some(name), sqlite_dir: None }
             }
         }
     }
@@ -246,12 +202,8 @@ fn sqlite_url(path: &Path) -> String {
 /// `POSTGRES_URL` with its database replaced by `name`.
 fn postgres_url_for(name: &str) -> String {
     let base = POSTGRES_URL.as_str();
-    let (without_query, query) = base
-        .split_once('?')
-        .map_or((base, None), |(a, q)| (a, Some(q)));
-    let prefix = without_query
-        .rsplit_once('/')
-        .map_or(without_query, |(prefix, _)| prefix);
+    let (without_query, query) = base.split_once('?').map_or((base, None), |(a, q)| (a, Some(q)));
+    let prefix = without_query.rsplit_once('/').map_or(without_query, |(prefix, _)| prefix);
     match query {
         Some(query) => format!("{prefix}/{name}?{query}"),
         None => format!("{prefix}/{name}"),
@@ -273,13 +225,9 @@ fn template_key(seeded: bool) -> String {
 }
 
 async fn migrate_and_maybe_seed(url: &str, seeded: bool) {
-    let db = api::db::connect_and_migrate(url)
-        .await
-        .expect("the template migrates");
+    let db = api::db::connect_and_migrate(url).await.expect("the template migrates");
     if seeded {
-        api::import::seed_if_empty(&db)
-            .await
-            .expect("the template is seeded");
+        api::import::seed_if_empty(&db).await.expect("the template is seeded");
     }
     db.close().await.expect("the template pool closes");
 }
@@ -289,11 +237,7 @@ async fn sqlite_template(seeded: bool) -> &'static Path {
     static EMPTY: OnceCell<PathBuf> = OnceCell::const_new();
     let cell = if seeded { &SEEDED } else { &EMPTY };
     cell.get_or_init(|| async move {
-        let dir = std::env::temp_dir().join(format!(
-            "duban-template-{}-{}",
-            template_key(seeded),
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("duban-template-{}-{}", template_key(seeded), std::process::id()));
         std::fs::create_dir_all(&dir).expect("a template dir");
         let path = dir.join("template.db");
         let _ = std::fs::remove_file(&path);
@@ -309,14 +253,9 @@ async fn postgres_template(seeded: bool) -> &'static str {
     let cell = if seeded { &SEEDED } else { &EMPTY };
     cell.get_or_init(|| async move {
         let name = format!("duban_template_{}", template_key(seeded));
-        let admin = Database::connect(POSTGRES_URL.as_str())
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL must be reachable at {} (set TEST_POSTGRES_URL): {e}",
-                    *POSTGRES_URL
-                )
-            });
+        let admin = Database::connect(POSTGRES_URL.as_str()).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL must be reachable at {} (set TEST_POSTGRES_URL): {e}", *POSTGRES_URL)
+        });
         // Another test process may build the same template: build it under a name of our own and
         // rename it into place, so nobody clones a half-built one.
         let exists = admin
@@ -330,14 +269,9 @@ async fn postgres_template(seeded: bool) -> &'static str {
             .is_some();
         if !exists {
             let building = format!("{name}_{}", Uuid::now_v7().simple());
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {building}"))
-                .await
-                .expect("the template is created");
+            admin.execute_unprepared(&format!("CREATE DATABASE {building}")).await.expect("the template is created");
             migrate_and_maybe_seed(&postgres_url_for(&building), seeded).await;
-            let renamed = admin
-                .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-                .await;
+            let renamed = admin.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await;
             if renamed.is_err() {
                 // Someone else finished first; theirs is as good as ours.
                 drop_postgres_database(building);
@@ -367,13 +301,8 @@ async fn drop_stale_templates(admin: &DatabaseConnection) {
         let Ok(name) = row.try_get::<String>("", "datname") else {
             continue;
         };
-        if !current
-            .iter()
-            .any(|key| name.starts_with(&format!("duban_template_{key}")))
-        {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await;
+        if !current.iter().any(|key| name.starts_with(&format!("duban_template_{key}"))) {
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await;
         }
     }
 }
@@ -381,15 +310,10 @@ async fn drop_stale_templates(admin: &DatabaseConnection) {
 /// Drops a PostgreSQL database from a thread of its own (this runs in `Drop`, outside async).
 fn drop_postgres_database(name: String) {
     let joined = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async {
             if let Ok(admin) = Database::connect(POSTGRES_URL.as_str()).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
+                let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 admin.close().await.ok();
             }
         });
@@ -408,8 +332,5 @@ fn init_logs() {
 /// The first item of `items` whose `field` equals `value`.
 pub fn find<'a>(items: &'a [Value], field: &str, value: impl Into<Value>) -> &'a Value {
     let value = value.into();
-    items
-        .iter()
-        .find(|item| item[field] == value)
-        .unwrap_or_else(|| panic!("no item with {field} = {value}"))
+    items.iter().find(|item| item[field] == value).unwrap_or_else(|| panic!("no item with {field} = {value}"))
 }

@@ -1,6 +1,9 @@
 //! Importing document files: idempotent, atomic, and precise about what is wrong.
 
-use api::import::{SEED_FILES, format::DocumentFile, import_document};
+use api::{
+    import::{SEED_FILES, format::DocumentFile, import_document},
+    journal::Actor,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -27,14 +30,7 @@ fn parse(value: &Value) -> DocumentFile {
 /// Everything the public API shows, for comparing before and after.
 async fn snapshot(app: &TestApp) -> Vec<Vec<Value>> {
     let mut all = Vec::new();
-    for path in [
-        "cities",
-        "documents",
-        "leaders",
-        "units",
-        "work-items",
-        "livelihood-projects",
-    ] {
+    for path in ["cities", "documents", "leaders", "units", "work-items", "livelihood-projects"] {
         all.push(app.get_all(&format!("/api/v1/{path}"), &[]).await);
     }
     all
@@ -43,9 +39,7 @@ async fn snapshot(app: &TestApp) -> Vec<Vec<Value>> {
 async fn importing_into_an_empty_database_creates_everything_once(backend: Backend) {
     let app = TestApp::spawn_empty(backend).await;
     assert_eq!(app.count("/api/v1/work-items", &[]).await, 0);
-    let summary = import_document(&app.db, &parse(&seed(0)))
-        .await
-        .expect("the import succeeds");
+    let summary = import_document(&app.db, &parse(&seed(0)), &Actor::system()).await.expect("the import succeeds");
     assert_eq!(summary.cities.created, 1);
     assert_eq!(summary.documents.created, 1);
     assert_eq!(summary.sections.created, 3);
@@ -61,17 +55,12 @@ async fn importing_the_same_file_twice_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let before = snapshot(&app).await;
     for index in 0..SEED_FILES.len() {
-        let summary = import_document(&app.db, &parse(&seed(index)))
-            .await
-            .expect("the import succeeds");
+        let summary =
+            import_document(&app.db, &parse(&seed(index)), &Actor::system()).await.expect("the import succeeds");
         assert!(summary.is_noop(), "{summary:?}");
         assert_eq!(summary.items_left, 0);
     }
-    assert_eq!(
-        snapshot(&app).await,
-        before,
-        "ids, timestamps and content are all unchanged"
-    );
+    assert_eq!(snapshot(&app).await, before, "ids, timestamps and content are all unchanged");
 }
 
 async fn reimporting_a_changed_file_updates_only_what_changed(backend: Backend) {
@@ -79,47 +68,25 @@ async fn reimporting_a_changed_file_updates_only_what_changed(backend: Backend) 
     let mut file = seed(1);
     let item = &mut file["sections"][0]["groups"][0]["items"][0];
     item["remarks"] = json!("测试备注");
-    item["units"]
-        .as_array_mut()
-        .expect("units")
-        .push(json!({"name": "市新设单位", "role": "cooperating"}));
+    item["units"].as_array_mut().expect("units").push(json!({"name": "市新设单位", "role": "cooperating"}));
     item["status"] = json!("in_progress");
     item["progress"] = json!(40);
-    let summary = import_document(&app.db, &parse(&file))
-        .await
-        .expect("the import succeeds");
+    let summary = import_document(&app.db, &parse(&file), &Actor::system()).await.expect("the import succeeds");
     assert_eq!((summary.items.created, summary.items.updated), (0, 1));
     assert_eq!(summary.units.created, 1);
     assert_eq!(summary.documents.updated, 0);
 
-    let changed = app
-        .get_ok("/api/v1/work-items", &[("city", "331083"), ("limit", "1")])
-        .await["items"][0]
-        .clone();
+    let changed = app.get_ok("/api/v1/work-items", &[("city", "331083"), ("limit", "1")]).await["items"][0].clone();
     assert_eq!(changed["remarks"], "测试备注");
     assert_eq!(changed["status"], "in_progress");
     assert_eq!(changed["progress"], 40);
-    assert_eq!(
-        changed["units"]
-            .as_array()
-            .expect("units")
-            .last()
-            .expect("a unit")["name"],
-        "市新设单位"
-    );
+    assert_eq!(changed["units"].as_array().expect("units").last().expect("a unit")["name"], "市新设单位");
     assert!(changed["updated_at"].as_str() > changed["created_at"].as_str());
 
     // Re-importing the original file keeps tracked progress: the file does not state it.
-    let summary = import_document(&app.db, &parse(&seed(1)))
-        .await
-        .expect("the import succeeds");
+    let summary = import_document(&app.db, &parse(&seed(1)), &Actor::system()).await.expect("the import succeeds");
     assert_eq!(summary.items.updated, 1);
-    let item = app
-        .get_ok(
-            &format!("/api/v1/work-items/{}", changed["id"].as_str().expect("id")),
-            &[],
-        )
-        .await;
+    let item = app.get_ok(&format!("/api/v1/work-items/{}", changed["id"].as_str().expect("id")), &[]).await;
     assert_eq!(item["remarks"], Value::Null);
     assert_eq!(item["status"], "in_progress");
     assert_eq!(item["progress"], 40);
@@ -133,17 +100,11 @@ async fn a_file_that_fails_midway_leaves_the_database_unchanged(backend: Backend
     // document changes, which must all roll back.
     let mut file = seed(0);
     file["city"]["name_en"] = json!("Yueqing City");
-    file["leaders"]
-        .as_array_mut()
-        .expect("leaders")
-        .push(json!({"name": "新领导", "title": "副市长"}));
+    file["leaders"].as_array_mut().expect("leaders").push(json!({"name": "新领导", "title": "副市长"}));
     file["sections"][0]["groups"][0]["items"][0]["content"] = json!("改写的内容");
-    file["sections"][0]["groups"][0]["items"][0]["units"] =
-        json!([{"name": "市新单位", "role": "lead"}]);
+    file["sections"][0]["groups"][0]["items"][0]["units"] = json!([{"name": "市新单位", "role": "lead"}]);
     file["sections"][2]["kind"] = json!("work_item");
-    let error = import_document(&app.db, &parse(&file))
-        .await
-        .expect_err("the import fails");
+    let error = import_document(&app.db, &parse(&file), &Actor::system()).await.expect_err("the import fails");
     assert!(error.to_string().contains("another kind"), "{error}");
     assert_eq!(snapshot(&app).await, before);
 
@@ -152,30 +113,13 @@ async fn a_file_that_fails_midway_leaves_the_database_unchanged(backend: Backend
     file["sections"][1]["groups"][3]["items"][17]["units"][0]["role"] = json!("boss");
     let error = DocumentFile::from_json(file.to_string().as_bytes()).expect_err("rejected");
     let problem = error.problem();
-    assert_eq!(
-        problem.errors[0].field,
-        "sections[1].groups[3].items[17].units[0].role"
-    );
+    assert_eq!(problem.errors[0].field, "sections[1].groups[3].items[17].units[0].role");
     let mut file = seed(0);
     file["sections"][1]["groups"][3]["items"][17]["leader"] = json!("无此人");
     file["sections"][0]["groups"][0]["items"][0]["content"] = json!("  ");
     let error = DocumentFile::from_json(file.to_string().as_bytes()).expect_err("rejected");
-    let fields: Vec<String> = error
-        .problem()
-        .errors
-        .into_iter()
-        .map(|e| e.field)
-        .collect();
-    assert_eq!(
-        fields,
-        [
-            "sections[0].groups[0].items[0].content",
-            "sections[1].groups[3].items[17].leader"
-        ]
-    );
-    assert_eq!(
-        error.problem().status,
-        StatusCode::UNPROCESSABLE_ENTITY.as_u16()
-    );
+    let fields: Vec<String> = error.problem().errors.into_iter().map(|e| e.field).collect();
+    assert_eq!(fields, ["sections[0].groups[0].items[0].content", "sections[1].groups[3].items[17].leader"]);
+    assert_eq!(error.problem().status, StatusCode::UNPROCESSABLE_ENTITY.as_u16());
     assert_eq!(snapshot(&app).await, before);
 }

@@ -1,0 +1,75 @@
+//! Revision DTOs, shared by every `/{collection}/{id}/revisions` route.
+
+use chrono::{DateTime, Utc};
+use entity::revision;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Who made a change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActorOut {
+    /// The user's id; null for changes the server made itself (loading the seed documents).
+    pub id: Option<Uuid>,
+    #[schema(example = "yueqing-editor")]
+    pub name: String,
+}
+
+/// One recorded change to one resource.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevisionOut {
+    pub id: Uuid,
+    /// Position in commit order across all resources.
+    pub seq: i64,
+    /// The collection, e.g. `work-items`.
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    /// `create`, `update` or `delete`.
+    #[schema(example = "update")]
+    pub action: String,
+    pub actor: ActorOut,
+    /// The changed fields: `{"field": {"before": …, "after": …}}`.
+    #[schema(value_type = Object, example = json!({"progress": {"before": 0, "after": 40}}))]
+    pub changes: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<revision::Model> for RevisionOut {
+    fn from(r: revision::Model) -> Self {
+        Self {
+            id: r.id,
+            seq: r.seq,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            action: r.action,
+            actor: ActorOut { id: r.actor_id, name: r.actor_name },
+            changes: r.changes,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Paging of a revision list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RevisionListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// Records to skip.
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<i64>,
+}
+
+/// Parameters of DELETE.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Documents: also delete their sections and items; sections: also delete their items.
+    /// Without it, a resource others depend on is a 409 that says what depends on it (leaders,
+    /// units and cities always are: reassign or delete what uses them first).
+    #[param(default = false)]
+    pub cascade: Option<bool>,
+}
