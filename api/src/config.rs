@@ -34,6 +34,10 @@ pub struct ServeConfig {
     /// How long an access token lives, in seconds.
     #[arg(long, env = "TOKEN_TTL", default_value_t = 3600)]
     pub token_ttl_seconds: i64,
+    /// Origins browsers may call the API from: `*` for any (the reads are public), or a
+    /// comma-separated list such as `https://dashboard.example.gov.cn,https://portal.example.gov.cn`.
+    #[arg(long, env = "CORS_ORIGINS", default_value = "*")]
+    pub cors_origins: String,
 }
 
 /// Log output format.
@@ -72,6 +76,7 @@ impl Config {
                 workers: 1,
                 jwt_secret: None,
                 token_ttl_seconds: 3600,
+                cors_origins: "*".to_owned(),
             },
         }
     }

@@ -6,16 +6,19 @@
 
 pub mod auth;
 pub mod body;
+pub mod caching;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod import;
 pub mod journal;
+pub mod listing;
 pub mod openapi;
 pub mod query;
 pub mod resource;
 pub mod routes;
+pub mod search;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

@@ -10,7 +10,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::routes::{cities, documents, health, imports, items, people, sections, users};
+use crate::routes::{changes, cities, documents, feeds, health, imports, items, people, sections, stats, users};
 
 /// Declares the bearer-JWT scheme that every write names.
 struct BearerScheme;
@@ -105,6 +105,12 @@ impl Modify for BearerScheme {
         users::delete_user,
         users::list_user_revisions,
         imports::create_import,
+        stats::work_item_stats,
+        stats::livelihood_project_stats,
+        feeds::work_item_feed,
+        feeds::livelihood_project_feed,
+        feeds::document_feed,
+        changes::list_changes,
         health::live,
         health::ready,
     ),
@@ -119,6 +125,9 @@ impl Modify for BearerScheme {
         (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
         (name = "users", description = "Accounts (admins only)"),
         (name = "imports", description = "Whole documents in the format of the seed files"),
+        (name = "stats", description = "Aggregates for dashboards"),
+        (name = "feeds", description = "JSON Feed 1.1 for portals"),
+        (name = "changes", description = "Every change in commit order, for mirroring"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

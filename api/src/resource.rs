@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header};
 use chrono::{DateTime, Utc};
 use entity::revision;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -20,7 +20,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, Result},
     journal::{self, Action, Actor, Change},
-    query::{Page, Paging, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
     routes::revisions::RevisionOut,
     startup::AppState,
 };
@@ -241,15 +241,27 @@ pub async fn delete<R: Resource>(
 
 /// `GET /{collection}/{id}/revisions`: the resource's revisions, oldest first. A deleted
 /// resource's history stays readable.
-pub async fn revisions<R: Resource>(state: &AppState, id: Uuid, paging: Paging) -> Result<Page<RevisionOut>> {
+pub async fn revisions<R: Resource>(state: &AppState, id: Uuid, page: &PageRequest) -> Result<Listing<RevisionOut>> {
     let select = revision::Entity::find()
         .filter(revision::Column::ResourceType.eq(R::COLLECTION))
-        .filter(revision::Column::ResourceId.eq(id))
-        .order_by_asc(revision::Column::Seq);
-    let page = fetch_page(&state.db, select, paging).await?;
-    if page.total == 0 {
-        // Either no such resource or one that predates the log; only the first is a 404.
-        R::load(&state.db, id).await?;
+        .filter(revision::Column::ResourceId.eq(id));
+    let seq = SortColumn::new(Expr::col((revision::Entity, revision::Column::Seq)), "/seq", KeyKind::Int);
+    let ordering = resolve_sort(
+        None,
+        &[SortKey::new("seq", vec![seq])],
+        SortColumn::new(Expr::col((revision::Entity, revision::Column::Id)), "/id", KeyKind::Uuid),
+    )?;
+    let listing = fetch(&state.db, select, ordering, page).await?;
+    if listing.items.is_empty() && listing.offset == 0 && !listing.by_cursor {
+        // Either no such resource, or one whose history was not kept; only the first is a 404.
+        let known = revision::Entity::find()
+            .filter(revision::Column::ResourceType.eq(R::COLLECTION))
+            .filter(revision::Column::ResourceId.eq(id))
+            .one(&state.db)
+            .await?;
+        if known.is_none() {
+            R::load(&state.db, id).await?;
+        }
     }
-    Ok(page.map(RevisionOut::from))
+    Ok(listing.map(RevisionOut::from))
 }

@@ -2,7 +2,10 @@
 
 use std::net::TcpListener;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, dev::Server, http::header, web};
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpRequest, HttpResponse, HttpServer, ResponseError, dev::Server, http::header, middleware::from_fn, web,
+};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
@@ -10,7 +13,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     auth::jwt::TokenKeys,
-    config::Config,
+    caching,
+    config::{Config, ServeConfig},
     db,
     error::ApiError,
     import, openapi,
@@ -45,7 +49,7 @@ impl Application {
             .with_context(|| format!("Failed to bind {}", config.serve.bind_addr))?;
         let port = listener.local_addr().context("Failed to read the bound address")?.port();
         let tokens = TokenKeys::hs256(&config.jwt_secret()?, config.serve.token_ttl_seconds);
-        let server = run(listener, AppState { db: db.clone(), tokens }, config.serve.workers)?;
+        let server = run(listener, AppState { db: db.clone(), tokens }, &config.serve)?;
         Ok(Self { port, server, db })
     }
 
@@ -70,11 +74,16 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result<Server> {
+fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::Result<Server> {
     let state = web::Data::new(state);
+    let origins: Vec<String> =
+        serve.cors_origins.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
+    let workers = serve.workers;
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(caching::conditional_get))
             .wrap(TracingLogger::default())
+            .wrap(cors(&origins))
             .app_data(state.clone())
             .app_data(
                 web::PathConfig::default().error_handler(|_, _| ApiError::bad_field("id", "must be a UUID").into()),
@@ -108,6 +117,38 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// CORS for browsers: the configured origins, every method the API has, and the headers clients
+/// need to read (`ETag`, `Link`, `X-Total-Count`…).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LAST_MODIFIED,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-total-count"),
+        ])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        cors = cors.allow_any_origin().send_wildcard();
+    } else {
+        for origin in origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
 }
 
 /// Answers what no route took: 405 with `Allow` where the path exists for other methods, else 404.

@@ -31,6 +31,10 @@ pub struct Model {
     pub status: Status,
     pub progress: i32,
     pub progress_note: Option<String>,
+    /// Unigrams and bigrams of the content, remarks and unit names, space-separated, for search
+    /// (see `api::search`).
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

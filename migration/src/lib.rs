@@ -8,6 +8,7 @@ mod m20260101_000001_create_places;
 mod m20260101_000002_create_documents;
 mod m20260101_000003_create_items;
 mod m20260101_000004_create_users_and_revisions;
+pub mod m20260101_000005_add_item_search;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_create_documents::Migration),
             Box::new(m20260101_000003_create_items::Migration),
             Box::new(m20260101_000004_create_users_and_revisions::Migration),
+            Box::new(m20260101_000005_add_item_search::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use chrono::Utc;
 use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -100,6 +100,14 @@ pub async fn import_authorized(
     authorize(existing_city.map(|c| c.id))?;
     let before = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
     let summary = apply(&txn, file).await?;
+    let item_ids: Vec<Uuid> = item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
+        .filter(item::Column::DocumentId.eq(summary.document_id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    crate::search::refresh(&txn, &item_ids).await?;
     let after = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
     journal::record(&txn, actor, snapshot::changes_between(before, after)).await?;
     txn.commit().await?;
@@ -180,6 +188,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
                     status: item_in.status.unwrap_or(Status::NotStarted),
                     progress: item_in.progress.unwrap_or(0),
                     progress_note: item_in.progress_note.clone(),
+                    search_text: String::new(),
                     created_at: now,
                     updated_at: now,
                 };

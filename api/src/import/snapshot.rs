@@ -34,13 +34,11 @@ pub async fn of_document(db: &impl ConnectionTrait, code: &str, doc_number: &str
     all.insert((Cities::COLLECTION, city.id), (None, snapshot(&Cities::load(db, city.id).await?)?));
 
     let leaders = leader::Entity::find().filter(leader::Column::CityId.eq(city.id)).all(db).await?;
-    let page = crate::query::Page { total: 0, limit: 0, offset: 0, items: leaders };
-    for out in with_cities(db, page, |l| l.city_id, leader_out).await?.items {
+    for out in with_cities(db, leaders, |l| l.city_id, leader_out).await? {
         all.insert((Leaders::COLLECTION, out.id), (Some(city.id), snapshot(&out)?));
     }
     let units = unit::Entity::find().filter(unit::Column::CityId.eq(city.id)).all(db).await?;
-    let page = crate::query::Page { total: 0, limit: 0, offset: 0, items: units };
-    for out in with_cities(db, page, |u| u.city_id, unit_out).await?.items {
+    for out in with_cities(db, units, |u| u.city_id, unit_out).await? {
         all.insert((Units::COLLECTION, out.id), (Some(city.id), snapshot(&out)?));
     }
 

@@ -11,9 +11,9 @@ use validator::Validate;
 use crate::{
     body::{admin_code, not_blank},
     error::Result,
-    query::{ListQuery, Page, Paging},
+    listing::{ListOptions, ListRequest, Page, PageRequest},
     resource::ok_with_etag,
-    routes::{GetErrors, ListErrors},
+    routes::{GetErrors, ListErrors, list_response},
     services::{self, cities::Cities},
     startup::AppState,
 };
@@ -95,14 +95,6 @@ pub struct CityPatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CityListParams {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    /// Records to skip.
-    #[param(minimum = 0, default = 0)]
-    pub offset: Option<i64>,
-    /// `code` (default), `name`, `name_en`, `created_at`, `updated_at`; `-` before a field sorts descending.
-    pub sort: Option<String>,
     /// Substring of the Chinese or English name.
     pub q: Option<String>,
 }
@@ -113,18 +105,18 @@ pub struct CityListParams {
     path = "/api/v1/cities",
     tag = "cities",
     operation_id = "list_cities",
-    params(CityListParams),
+    params(ListOptions, CityListParams),
     responses((status = 200, description = "A page of cities", body = Page<CityOut>), ListErrors)
 )]
 #[get("/cities")]
 pub async fn list_cities(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<CityListParams>,
+    ListRequest { options, filters }: ListRequest<CityListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::cities::list(&state.db, params.q.as_deref(), params.sort.as_deref(), paging).await?;
-    Ok(page.map(CityOut::from).respond(&req))
+    let page = PageRequest::from_options(&options)?;
+    let listing = services::cities::list(&state.db, filters.q.as_deref(), options.sort.as_deref(), &page).await?;
+    list_response(&state, &req, &options, listing.map(CityOut::from), &[]).await
 }
 
 /// Get a city by id or admin division code.

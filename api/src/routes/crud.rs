@@ -208,7 +208,7 @@ macro_rules! crud_routes {
             auth: $crate::auth::AuthUser,
             req: actix_web::HttpRequest,
             id: actix_web::web::Path<uuid::Uuid>,
-            $crate::query::ListQuery(params): $crate::query::ListQuery<$crate::routes::revisions::DeleteParams>,
+            $crate::query::QueryParams(params): $crate::query::QueryParams<$crate::routes::revisions::DeleteParams>,
         ) -> $crate::error::Result<actix_web::HttpResponse> {
             $crate::resource::delete::<$resource>(&state, &auth, &req, *id, params.cascade.unwrap_or(false)).await
         }
@@ -219,9 +219,9 @@ macro_rules! crud_routes {
             path = $revisions_path,
             tag = $tag,
             operation_id = $revisions_id,
-            params(("id" = uuid::Uuid, Path, description = "The id"), $crate::routes::revisions::RevisionListParams),
+            params(("id" = uuid::Uuid, Path, description = "The id"), $crate::listing::ListOptions),
             responses(
-                (status = 200, description = "A page of revisions", body = $crate::query::Page<$crate::routes::revisions::RevisionOut>),
+                (status = 200, description = "A page of revisions", body = $crate::listing::Page<$crate::routes::revisions::RevisionOut>),
                 $crate::routes::GetErrors
             )
         )]
@@ -229,11 +229,12 @@ macro_rules! crud_routes {
         pub async fn revisions(
             state: actix_web::web::Data<$crate::startup::AppState>,
             id: actix_web::web::Path<uuid::Uuid>,
-            $crate::query::ListQuery(params): $crate::query::ListQuery<$crate::routes::revisions::RevisionListParams>,
+            request: $crate::listing::ListRequest<$crate::routes::revisions::NoFilters>,
             req: actix_web::HttpRequest,
         ) -> $crate::error::Result<actix_web::HttpResponse> {
-            let paging = $crate::query::Paging::new(params.limit, params.offset)?;
-            Ok($crate::resource::revisions::<$resource>(&state, *id, paging).await?.respond(&req))
+            let page = $crate::listing::PageRequest::from_options(&request.options)?;
+            let listing = $crate::resource::revisions::<$resource>(&state, *id, &page).await?;
+            $crate::routes::list_response(&state, &req, &request.options, listing, &[]).await
         }
     };
 }

@@ -12,9 +12,10 @@ use crate::{
     body::{double_option, not_blank},
     error::Result,
     import::format::format_period,
-    query::{IdOrName, ListQuery, Page, Paging},
+    listing::{ListOptions, ListRequest, Page, PageRequest},
+    query::IdOrName,
     resource,
-    routes::{CityRef, GetErrors, ListErrors},
+    routes::{CityRef, GetErrors, ListErrors, list_response},
     services::{
         self,
         documents::{DocumentFilter, DocumentRecord, Documents},
@@ -101,14 +102,6 @@ impl From<DocumentRecord> for DocumentOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DocumentListParams {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    /// Records to skip.
-    #[param(minimum = 0, default = 0)]
-    pub offset: Option<i64>,
-    /// `issued_on`, `doc_number`, `created_at`, `updated_at`; `-` sorts descending. Default `-issued_on`.
-    pub sort: Option<String>,
     /// City id or admin division code.
     #[param(example = "330382")]
     pub city: Option<String>,
@@ -117,6 +110,10 @@ pub struct DocumentListParams {
     pub year: Option<i32>,
     /// Substring of the title or doc number.
     pub q: Option<String>,
+    /// Issued on or after this date.
+    pub issued_from: Option<NaiveDate>,
+    /// Issued on or before this date.
+    pub issued_to: Option<NaiveDate>,
 }
 
 /// List documents.
@@ -125,22 +122,24 @@ pub struct DocumentListParams {
     path = "/api/v1/documents",
     tag = "documents",
     operation_id = "list_documents",
-    params(DocumentListParams),
+    params(ListOptions, DocumentListParams),
     responses((status = 200, description = "A page of documents", body = Page<DocumentOut>), ListErrors)
 )]
 #[get("/documents")]
 pub async fn list_documents(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<DocumentListParams>,
+    ListRequest { options, filters }: ListRequest<DocumentListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    let paging = Paging::new(params.limit, params.offset)?;
+    let page = PageRequest::from_options(&options)?;
     let filter = DocumentFilter {
-        named: NamedFilter { city: params.city.as_deref().map(IdOrName::parse_city).transpose()?, q: params.q },
-        year: params.year,
+        named: NamedFilter { city: filters.city.as_deref().map(IdOrName::parse_city).transpose()?, q: filters.q },
+        year: filters.year,
+        issued_from: filters.issued_from,
+        issued_to: filters.issued_to,
     };
-    let page = services::documents::list(&state.db, &filter, params.sort.as_deref(), paging).await?;
-    Ok(page.map(DocumentOut::from).respond(&req))
+    let listing = services::documents::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
+    list_response(&state, &req, &options, listing.map(DocumentOut::from), &["city"]).await
 }
 
 /// Get a document with its sections.

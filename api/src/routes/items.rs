@@ -16,9 +16,10 @@ use crate::{
     body::{double_option, not_blank},
     error::{ApiError, Result},
     import::format::{format_period, parse_period},
-    query::{IdOrName, ListQuery, Page, Paging, split_values},
+    listing::{ListOptions, ListRequest, Page, PageRequest},
+    query::{IdOrName, split_values},
     resource,
-    routes::{CityRef, GetErrors, LeaderRef, ListErrors, UnitRoleOut},
+    routes::{CityRef, GetErrors, LeaderRef, ListErrors, UnitRoleOut, list_response},
     services::{
         self,
         items::{ItemFilter, ItemRecord, LivelihoodProjects, WorkItems},
@@ -145,16 +146,6 @@ impl From<ItemRecord> for LivelihoodProjectOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ItemListParams {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    /// Records to skip.
-    #[param(minimum = 0, default = 0)]
-    pub offset: Option<i64>,
-    /// `seq` (document order, the default), `progress`, `status`, `period`, `created_at`,
-    /// `updated_at`; `-` sorts descending; several fields comma-separated.
-    #[param(example = "-progress,seq")]
-    pub sort: Option<String>,
     /// City id or admin division code.
     #[param(example = "330382")]
     pub city: Option<String>,
@@ -190,10 +181,20 @@ pub struct ItemListParams {
     pub q: Option<String>,
     /// Items changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
+    /// Items changed before this time (RFC 3339).
+    pub updated_before: Option<DateTime<Utc>>,
+    /// `true`: only items with remarks (备注); `false`: only items without.
+    pub has_remarks: Option<bool>,
+    /// Progress at least this (0–100).
+    #[param(minimum = 0, maximum = 100)]
+    pub progress_min: Option<i32>,
+    /// Progress at most this (0–100).
+    #[param(minimum = 0, maximum = 100)]
+    pub progress_max: Option<i32>,
 }
 
 impl ItemListParams {
-    fn filter(&self) -> Result<ItemFilter> {
+    pub fn filter(&self) -> Result<ItemFilter> {
         let statuses = split_values(&self.status)
             .into_iter()
             .map(|s| {
@@ -205,6 +206,11 @@ impl ItemListParams {
                 })
             })
             .collect::<Result<_>>()?;
+        for (field, value) in [("progress_min", self.progress_min), ("progress_max", self.progress_max)] {
+            if value.is_some_and(|p| !(0..=100).contains(&p)) {
+                return Err(ApiError::bad_field(field, "must be between 0 and 100"));
+            }
+        }
         let period = self
             .period
             .as_deref()
@@ -223,6 +229,10 @@ impl ItemListParams {
             category: self.category.clone(),
             q: self.q.clone(),
             updated_since: self.updated_since,
+            updated_before: self.updated_before,
+            has_remarks: self.has_remarks,
+            progress: (self.progress_min.is_some() || self.progress_max.is_some())
+                .then(|| (self.progress_min.unwrap_or(0), self.progress_max.unwrap_or(100))),
         })
     }
 }
@@ -230,12 +240,13 @@ impl ItemListParams {
 async fn list<T: Serialize + From<ItemRecord>>(
     state: &AppState,
     kind: ItemKind,
-    params: &ItemListParams,
+    request: ListRequest<ItemListParams>,
     req: &HttpRequest,
 ) -> Result<HttpResponse> {
-    let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::items::list(&state.db, kind, &params.filter()?, params.sort.as_deref(), paging).await?;
-    Ok(page.map(T::from).respond(req))
+    let ListRequest { options, filters } = request;
+    let page = PageRequest::from_options(&options)?;
+    let listing = services::items::list(&state.db, kind, &filters.filter()?, options.sort.as_deref(), &page).await?;
+    list_response(state, req, &options, listing.map(T::from), &["city", "document"]).await
 }
 
 /// List key work items.
@@ -244,16 +255,16 @@ async fn list<T: Serialize + From<ItemRecord>>(
     path = "/api/v1/work-items",
     tag = "work-items",
     operation_id = "list_work_items",
-    params(ItemListParams),
+    params(ListOptions, ItemListParams),
     responses((status = 200, description = "A page of work items", body = Page<WorkItemOut>), ListErrors)
 )]
 #[get("/work-items")]
 pub async fn list_work_items(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<ItemListParams>,
+    request: ListRequest<ItemListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    list::<WorkItemOut>(&state, ItemKind::WorkItem, &params, &req).await
+    list::<WorkItemOut>(&state, ItemKind::WorkItem, request, &req).await
 }
 
 /// Get a key work item.
@@ -279,16 +290,16 @@ pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> R
     path = "/api/v1/livelihood-projects",
     tag = "livelihood-projects",
     operation_id = "list_livelihood_projects",
-    params(ItemListParams),
+    params(ListOptions, ItemListParams),
     responses((status = 200, description = "A page of livelihood projects", body = Page<LivelihoodProjectOut>), ListErrors)
 )]
 #[get("/livelihood-projects")]
 pub async fn list_livelihood_projects(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<ItemListParams>,
+    request: ListRequest<ItemListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    list::<LivelihoodProjectOut>(&state, ItemKind::LivelihoodProject, &params, &req).await
+    list::<LivelihoodProjectOut>(&state, ItemKind::LivelihoodProject, request, &req).await
 }
 
 /// Get a livelihood project.

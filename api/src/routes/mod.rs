@@ -1,24 +1,91 @@
 //! HTTP handlers and the DTOs they speak. Handlers extract, call a service and map the result.
 
+pub mod changes;
 pub mod cities;
 pub mod crud;
 pub mod documents;
+pub mod feeds;
 pub mod health;
 pub mod imports;
 pub mod items;
 pub mod people;
 pub mod revisions;
 pub mod sections;
+pub mod stats;
 pub mod users;
 
-use actix_web::web;
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use entity::{city, item_unit, item_unit::UnitRole, leader, unit};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
-use crate::error::Problem;
+use crate::{
+    error::{ApiError, Problem, Result},
+    listing::{ListOptions, Listing},
+    startup::AppState,
+};
+
+/// Responds with a list: records serialised, `include`d resources embedded in full (`city`
+/// replaces the city reference, `document` is added beside `document_id`), then
+/// [`Listing::respond`].
+pub async fn list_response<T: Serialize>(
+    state: &AppState,
+    req: &HttpRequest,
+    options: &ListOptions,
+    listing: Listing<T>,
+    includable: &[&str],
+) -> Result<HttpResponse> {
+    let mut listing = listing.map(|item| serde_json::to_value(item).unwrap_or(Value::Null));
+    let wanted: HashSet<&str> =
+        options.include.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if let Some(unknown) = wanted.iter().find(|name| !includable.contains(name)) {
+        let allowed = if includable.is_empty() { "nothing".to_owned() } else { includable.join(", ") };
+        return Err(ApiError::bad_field("include", format!("cannot include `{unknown}` here; use {allowed}")));
+    }
+    let ids_at = |items: &[Value], pointer: &str| -> Vec<Uuid> {
+        items.iter().filter_map(|item| item.pointer(pointer)?.as_str()?.parse().ok()).collect()
+    };
+    if wanted.contains("city") {
+        let ids = ids_at(&listing.items, "/city/id");
+        let cities = city::Entity::find().filter(city::Column::Id.is_in(ids)).all(&state.db).await?;
+        let full: HashMap<String, Value> = cities
+            .into_iter()
+            .map(|c| (c.id.to_string(), serde_json::to_value(cities::CityOut::from(c)).unwrap_or(Value::Null)))
+            .collect();
+        for item in &mut listing.items {
+            let id = item.pointer("/city/id").and_then(Value::as_str).map(str::to_owned);
+            if let (Some(id), Some(map)) = (id, item.as_object_mut()) {
+                map.insert("city".to_owned(), full.get(&id).cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+    if wanted.contains("document") {
+        let ids = ids_at(&listing.items, "/document_id");
+        let documents = crate::services::documents::load_many(&state.db, ids).await?;
+        let full: HashMap<String, Value> = documents
+            .into_iter()
+            .map(|d| {
+                (
+                    d.document.id.to_string(),
+                    serde_json::to_value(documents::DocumentOut::from(d)).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        for item in &mut listing.items {
+            let id = item.pointer("/document_id").and_then(Value::as_str).map(str::to_owned);
+            if let (Some(id), Some(map)) = (id, item.as_object_mut()) {
+                map.insert("document".to_owned(), full.get(&id).cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+    Ok(listing.respond(req, options))
+}
 
 /// Registers every `/api/v1` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,6 +137,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(users::delete_user)
         .service(users::list_user_revisions)
         .service(imports::create_import)
+        .service(stats::work_item_stats)
+        .service(stats::livelihood_project_stats)
+        .service(feeds::work_item_feed)
+        .service(feeds::livelihood_project_feed)
+        .service(feeds::document_feed)
+        .service(changes::list_changes)
         .service(documents::list_documents)
         .service(documents::get_document)
         .service(people::list_leaders)

@@ -10,9 +10,10 @@ use validator::Validate;
 use crate::{
     body::{double_option, not_blank},
     error::Result,
-    query::{IdOrName, ListQuery, Page, Paging},
+    listing::{ListOptions, ListRequest, Page, PageRequest},
+    query::IdOrName,
     resource,
-    routes::{CityRef, GetErrors, ListErrors},
+    routes::{CityRef, GetErrors, ListErrors, list_response},
     services::{
         self,
         people::{Leaders, NamedFilter, Units, leader_out, unit_out, with_cities},
@@ -99,14 +100,6 @@ pub struct UnitPatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct NamedListParams {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    /// Records to skip.
-    #[param(minimum = 0, default = 0)]
-    pub offset: Option<i64>,
-    /// `name` (default) or `created_at`; `-` sorts descending.
-    pub sort: Option<String>,
     /// City id or admin division code.
     #[param(example = "330382")]
     pub city: Option<String>,
@@ -126,18 +119,20 @@ impl NamedListParams {
     path = "/api/v1/leaders",
     tag = "leaders",
     operation_id = "list_leaders",
-    params(NamedListParams),
+    params(ListOptions, NamedListParams),
     responses((status = 200, description = "A page of leaders", body = Page<LeaderOut>), ListErrors)
 )]
 #[get("/leaders")]
 pub async fn list_leaders(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<NamedListParams>,
+    ListRequest { options, filters }: ListRequest<NamedListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::people::list_leaders(&state.db, &params.filter()?, params.sort.as_deref(), paging).await?;
-    Ok(with_cities(&state.db, page, |l| l.city_id, leader_out).await?.respond(&req))
+    let page = PageRequest::from_options(&options)?;
+    let mut listing =
+        services::people::list_leaders(&state.db, &filters.filter()?, options.sort.as_deref(), &page).await?;
+    let outs = with_cities(&state.db, std::mem::take(&mut listing.items), |r| r.city_id, leader_out).await?;
+    list_response(&state, &req, &options, listing.with_items(outs), &["city"]).await
 }
 
 /// Get a leader.
@@ -163,18 +158,20 @@ pub async fn get_leader(state: web::Data<AppState>, id: web::Path<Uuid>) -> Resu
     path = "/api/v1/units",
     tag = "units",
     operation_id = "list_units",
-    params(NamedListParams),
+    params(ListOptions, NamedListParams),
     responses((status = 200, description = "A page of units", body = Page<UnitOut>), ListErrors)
 )]
 #[get("/units")]
 pub async fn list_units(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<NamedListParams>,
+    ListRequest { options, filters }: ListRequest<NamedListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    let paging = Paging::new(params.limit, params.offset)?;
-    let page = services::people::list_units(&state.db, &params.filter()?, params.sort.as_deref(), paging).await?;
-    Ok(with_cities(&state.db, page, |u| u.city_id, unit_out).await?.respond(&req))
+    let page = PageRequest::from_options(&options)?;
+    let mut listing =
+        services::people::list_units(&state.db, &filters.filter()?, options.sort.as_deref(), &page).await?;
+    let outs = with_cities(&state.db, std::mem::take(&mut listing.items), |r| r.city_id, unit_out).await?;
+    list_response(&state, &req, &options, listing.with_items(outs), &["city"]).await
 }
 
 /// Get a unit.

@@ -49,18 +49,11 @@ impl From<revision::Model> for RevisionOut {
     }
 }
 
-/// Paging of a revision list.
+/// A list that takes no filters of its own, only the shared list options.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct RevisionListParams {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    /// Records to skip.
-    #[param(minimum = 0, default = 0)]
-    pub offset: Option<i64>,
-}
+pub struct NoFilters {}
 
 /// Parameters of DELETE.
 #[derive(Debug, Deserialize, IntoParams)]

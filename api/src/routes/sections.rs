@@ -11,9 +11,10 @@ use validator::Validate;
 use crate::{
     body::not_blank,
     error::Result,
-    query::{IdOrName, ListQuery, Page, Paging},
+    listing::{ListOptions, ListRequest, Page, PageRequest},
+    query::IdOrName,
     resource,
-    routes::{CityRef, GetErrors, ListErrors},
+    routes::{CityRef, GetErrors, ListErrors, list_response},
     services::sections::{self, SectionFilter, Sections},
     startup::AppState,
 };
@@ -77,12 +78,6 @@ pub struct SectionPatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SectionListParams {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    /// Records to skip.
-    #[param(minimum = 0, default = 0)]
-    pub offset: Option<i64>,
     /// City id or admin division code.
     #[param(example = "330382")]
     pub city: Option<String>,
@@ -98,22 +93,23 @@ pub struct SectionListParams {
     path = "/api/v1/sections",
     tag = "sections",
     operation_id = "list_sections",
-    params(SectionListParams),
+    params(ListOptions, SectionListParams),
     responses((status = 200, description = "A page of sections", body = Page<SectionDetailOut>), ListErrors)
 )]
 #[get("/sections")]
 pub async fn list_sections(
     state: web::Data<AppState>,
-    ListQuery(params): ListQuery<SectionListParams>,
+    ListRequest { options, filters }: ListRequest<SectionListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    let paging = Paging::new(params.limit, params.offset)?;
+    let page = PageRequest::from_options(&options)?;
     let filter = SectionFilter {
-        city: params.city.as_deref().map(IdOrName::parse_city).transpose()?,
-        document: params.document,
-        kind: params.kind,
+        city: filters.city.as_deref().map(IdOrName::parse_city).transpose()?,
+        document: filters.document,
+        kind: filters.kind,
     };
-    Ok(sections::list(&state.db, &filter, paging).await?.respond(&req))
+    let listing = sections::list(&state.db, &filter, &page).await?;
+    list_response(&state, &req, &options, listing, &["city"]).await
 }
 
 /// Get a section.

@@ -12,12 +12,14 @@ use crate::{
     auth::AuthUser,
     body::{Body, double_option, not_blank},
     error::{Problem, Result},
-    query::{ListQuery, Page, Paging},
+    listing::{ListOptions, ListRequest, Page, PageRequest},
+    query::QueryParams,
     resource::{self, Update},
     routes::{
         CityRef,
         crud::{CreateErrors, DeleteErrors, UpdateErrors},
-        revisions::{DeleteParams, RevisionListParams, RevisionOut},
+        list_response,
+        revisions::{DeleteParams, NoFilters, RevisionOut},
     },
     services::users::{self, Users},
     startup::AppState,
@@ -165,7 +167,7 @@ pub async fn create_token(state: web::Data<AppState>, Body(input): Body<TokenReq
     path = "/api/v1/users",
     tag = "users",
     operation_id = "list_users",
-    params(RevisionListParams),
+    params(ListOptions),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of users", body = Page<UserOut>), AdminReadErrors)
 )]
@@ -173,12 +175,13 @@ pub async fn create_token(state: web::Data<AppState>, Body(input): Body<TokenReq
 pub async fn list_users(
     state: web::Data<AppState>,
     auth: AuthUser,
-    ListQuery(params): ListQuery<RevisionListParams>,
+    request: ListRequest<NoFilters>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     auth.require_admin()?;
-    let paging = Paging::new(params.limit, params.offset)?;
-    Ok(users::list(&state.db, paging).await?.respond(&req))
+    let page = PageRequest::from_options(&request.options)?;
+    let listing = users::list(&state.db, request.options.sort.as_deref(), &page).await?;
+    list_response(&state, &req, &request.options, listing, &["city"]).await
 }
 
 /// Get a user.
@@ -299,7 +302,7 @@ pub async fn delete_user(
     auth: AuthUser,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    ListQuery(_params): ListQuery<DeleteParams>,
+    QueryParams(_params): QueryParams<DeleteParams>,
 ) -> Result<HttpResponse> {
     resource::delete::<Users>(&state, &auth, &req, *id, false).await
 }
@@ -310,7 +313,7 @@ pub async fn delete_user(
     path = "/api/v1/users/{id}/revisions",
     tag = "users",
     operation_id = "list_user_revisions",
-    params(("id" = Uuid, Path, description = "The user's id"), RevisionListParams),
+    params(("id" = Uuid, Path, description = "The user's id"), ListOptions),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of revisions", body = Page<RevisionOut>), AdminReadErrors)
 )]
@@ -319,10 +322,11 @@ pub async fn list_user_revisions(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ListQuery(params): ListQuery<RevisionListParams>,
+    request: ListRequest<NoFilters>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     auth.require_admin()?;
-    let paging = Paging::new(params.limit, params.offset)?;
-    Ok(resource::revisions::<Users>(&state, *id, paging).await?.respond(&req))
+    let page = PageRequest::from_options(&request.options)?;
+    let listing = resource::revisions::<Users>(&state, *id, &page).await?;
+    list_response(&state, &req, &request.options, listing, &[]).await
 }

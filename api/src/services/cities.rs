@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Result},
     journal::Change,
-    query::{IdOrName, Page, Paging, apply_sort, contains, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
+    query::{IdOrName, contains},
     resource::{Resource, WriteContext},
     routes::cities::{CityIn, CityOut, CityPatch},
 };
@@ -20,25 +21,24 @@ pub async fn list(
     db: &impl ConnectionTrait,
     q: Option<&str>,
     sort: Option<&str>,
-    paging: Paging,
-) -> Result<Page<city::Model>> {
+    page: &PageRequest,
+) -> Result<Listing<city::Model>> {
     let mut select = city::Entity::find();
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
         select = select.filter(
             sea_orm::Condition::any().add(contains(city::Column::Name, q)).add(contains(city::Column::NameEn, q)),
         );
     }
-    let col = |c: city::Column| Expr::col((city::Entity, c));
+    let col = |c: city::Column, pointer, kind| SortColumn::new(Expr::col((city::Entity, c)), pointer, kind);
     let keys = [
-        ("code", vec![col(city::Column::Code)]),
-        ("name", vec![col(city::Column::Name)]),
-        ("name_en", vec![col(city::Column::NameEn)]),
-        ("created_at", vec![col(city::Column::CreatedAt)]),
-        ("updated_at", vec![col(city::Column::UpdatedAt)]),
+        SortKey::new("code", vec![col(city::Column::Code, "/code", KeyKind::Text)]),
+        SortKey::new("name", vec![col(city::Column::Name, "/name", KeyKind::Text)]),
+        SortKey::new("name_en", vec![col(city::Column::NameEn, "/name_en", KeyKind::Text)]),
+        SortKey::new("created_at", vec![col(city::Column::CreatedAt, "/created_at", KeyKind::Time)]),
+        SortKey::new("updated_at", vec![col(city::Column::UpdatedAt, "/updated_at", KeyKind::Time)]),
     ];
-    let keys: Vec<(&str, &[_])> = keys.iter().map(|(name, exprs)| (*name, exprs.as_slice())).collect();
-    let select = apply_sort(select, sort, &keys, col(city::Column::Id))?;
-    fetch_page(db, select, paging).await
+    let ordering = resolve_sort(sort, &keys, col(city::Column::Id, "/id", KeyKind::Uuid))?;
+    fetch(db, select, ordering, page).await
 }
 
 /// The city with this id or admin division code.

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Result},
     journal::Change,
-    query::{Page, Paging, apply_sort, contains, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
+    query::contains,
     resource::{Resource, WriteContext},
     routes::documents::{DocumentIn, DocumentOut, DocumentPatch},
     services::{
@@ -33,6 +34,10 @@ pub struct DocumentFilter {
     pub named: NamedFilter,
     /// Documents issued in this year.
     pub year: Option<i32>,
+    /// Issued on or after this date.
+    pub issued_from: Option<NaiveDate>,
+    /// Issued on or before this date.
+    pub issued_to: Option<NaiveDate>,
 }
 
 /// A document with its city and its sections (with their item counts).
@@ -48,8 +53,8 @@ pub async fn list(
     db: &impl ConnectionTrait,
     filter: &DocumentFilter,
     sort: Option<&str>,
-    paging: Paging,
-) -> Result<Page<DocumentRecord>> {
+    page: &PageRequest,
+) -> Result<Listing<DocumentRecord>> {
     let mut select = filtered(document::Entity::find(), document::Column::CityId, &filter.named, |q| {
         Condition::any().add(contains(document::Column::Title, q)).add(contains(document::Column::DocNumber, q))
     });
@@ -61,19 +66,24 @@ pub async fn list(
         };
         select = select.filter(document::Column::IssuedOn.gte(first)).filter(document::Column::IssuedOn.lt(next));
     }
-    let col = |c: document::Column| Expr::col((document::Entity, c));
+    if let Some(from) = filter.issued_from {
+        select = select.filter(document::Column::IssuedOn.gte(from));
+    }
+    if let Some(to) = filter.issued_to {
+        select = select.filter(document::Column::IssuedOn.lte(to));
+    }
+    let col = |c: document::Column, pointer, kind| SortColumn::new(Expr::col((document::Entity, c)), pointer, kind);
     let keys = [
-        ("issued_on", vec![col(document::Column::IssuedOn)]),
-        ("doc_number", vec![col(document::Column::DocNumber)]),
-        ("created_at", vec![col(document::Column::CreatedAt)]),
-        ("updated_at", vec![col(document::Column::UpdatedAt)]),
+        SortKey::new("issued_on", vec![col(document::Column::IssuedOn, "/issued_on", KeyKind::Date)]),
+        SortKey::new("doc_number", vec![col(document::Column::DocNumber, "/doc_number", KeyKind::Text)]),
+        SortKey::new("created_at", vec![col(document::Column::CreatedAt, "/created_at", KeyKind::Time)]),
+        SortKey::new("updated_at", vec![col(document::Column::UpdatedAt, "/updated_at", KeyKind::Time)]),
     ];
-    let sort = sort.or(Some("-issued_on"));
-    let keys: Vec<(&str, &[_])> = keys.iter().map(|(name, exprs)| (*name, exprs.as_slice())).collect();
-    let select = apply_sort(select, sort, &keys, col(document::Column::Id))?;
-    let page = fetch_page(db, select, paging).await?;
-    let records = embed(db, page.items).await?;
-    Ok(Page { items: records, total: page.total, limit: page.limit, offset: page.offset })
+    // Newest first unless asked otherwise.
+    let ordering = resolve_sort(sort.or(Some("-issued_on")), &keys, col(document::Column::Id, "/id", KeyKind::Uuid))?;
+    let mut listing = fetch(db, select, ordering, page).await?;
+    let records = embed(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(records))
 }
 
 /// The document with `id`.
@@ -84,6 +94,12 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<DocumentRecord> 
         .ok_or_else(|| ApiError::NotFound { resource: "documents", id: id.to_string() })?;
     let mut records = embed(db, vec![document]).await?;
     records.pop().ok_or_else(|| anyhow::anyhow!("document {id} vanished while loading").into())
+}
+
+/// The documents with `ids`, with what they embed.
+pub async fn load_many(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<DocumentRecord>> {
+    let documents = document::Entity::find().filter(document::Column::Id.is_in(ids)).all(db).await?;
+    embed(db, documents).await
 }
 
 async fn embed(db: &impl ConnectionTrait, documents: Vec<document::Model>) -> Result<Vec<DocumentRecord>> {

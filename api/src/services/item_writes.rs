@@ -213,6 +213,7 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
         status: draft.status.unwrap_or(Status::NotStarted),
         progress: draft.progress.unwrap_or(0),
         progress_note: draft.progress_note,
+        search_text: String::new(),
         created_at: ctx.now,
         updated_at: ctx.now,
     }
@@ -220,6 +221,7 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
     .insert(db)
     .await?;
     replace_units(db, id, units).await?;
+    crate::search::refresh(db, &[id]).await?;
     Ok(id)
 }
 
@@ -260,7 +262,8 @@ pub async fn replace(
         active.progress = Set(progress);
     }
     active.update(db).await?;
-    replace_units(db, id, units).await
+    replace_units(db, id, units).await?;
+    crate::search::refresh(db, &[id]).await
 }
 
 /// Changes the fields `patch` names on item `id` of city `city_id`.
@@ -295,7 +298,34 @@ pub async fn patch(
         replace_units(db, id, rows).await?;
     }
     active.update(db).await?;
-    Ok(())
+    crate::search::refresh(db, &[id]).await
+}
+
+/// Runs `change`, which alters what the items with `ids` embed (a section's period, a unit's
+/// name, a leader's title), refreshes their search text, and returns their updates for the
+/// revision log.
+pub async fn with_item_updates<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<Uuid>,
+    change: impl AsyncFnOnce(&C) -> Result<()>,
+) -> Result<Vec<Change>> {
+    let before = item_snapshots(db, ids.clone()).await?;
+    change(db).await?;
+    crate::search::refresh(db, &ids).await?;
+    let after = item_snapshots(db, ids).await?;
+    Ok(before
+        .into_iter()
+        .zip(after)
+        .filter(|((.., old), (.., new))| old != new)
+        .map(|((collection, id, city, old), (.., new))| Change {
+            resource_type: collection,
+            resource_id: id,
+            city_id: Some(city),
+            action: Action::Update,
+            before: Some(old),
+            after: Some(new),
+        })
+        .collect())
 }
 
 /// The items with `ids` as the API shows them: (collection, id, city, JSON), ordered by id.

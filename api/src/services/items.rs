@@ -20,7 +20,8 @@ use uuid::Uuid;
 pub use crate::services::item_writes::{LivelihoodProjects, WorkItems, item_snapshots, item_tombstones};
 use crate::{
     error::{ApiError, Result},
-    query::{IdOrName, Page, Paging, apply_sort, contains, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
+    query::IdOrName,
 };
 
 /// Which items a list asks for.
@@ -45,6 +46,11 @@ pub struct ItemFilter {
     /// Substring of the content or remarks.
     pub q: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    pub updated_before: Option<DateTime<Utc>>,
+    /// Only items with (true) or without (false) remarks.
+    pub has_remarks: Option<bool>,
+    /// Progress within this inclusive range.
+    pub progress: Option<(i32, i32)>,
 }
 
 /// An item with everything its response embeds.
@@ -59,24 +65,37 @@ pub struct ItemRecord {
 }
 
 /// Sort fields a list accepts; the first is the default (document order).
-fn sort_keys() -> Vec<(&'static str, Vec<sea_orm::sea_query::SimpleExpr>)> {
-    let col = |c: item::Column| Expr::col((item::Entity, c));
+fn sort_keys(kind: ItemKind) -> Vec<SortKey> {
+    let col = |c: item::Column, pointer, key| SortColumn::new(Expr::col((item::Entity, c)), pointer, key);
+    let mut document_order = vec![
+        col(item::Column::DocumentId, "/document_id", KeyKind::Uuid),
+        SortColumn::new(Expr::col((section::Entity, section::Column::Number)), "/section/number", KeyKind::Int),
+    ];
+    match kind {
+        // Work items are numbered within their leader group.
+        ItemKind::WorkItem => document_order.extend([
+            col(item::Column::GroupNumber, "/group/number", KeyKind::Int),
+            col(item::Column::Seq, "/seq", KeyKind::Int),
+        ]),
+        // Livelihood projects are numbered across the section.
+        ItemKind::LivelihoodProject => document_order.extend([
+            col(item::Column::Seq, "/seq", KeyKind::Int),
+            col(item::Column::SubSeq, "/sub_seq", KeyKind::IntOrNull),
+        ]),
+    }
     vec![
-        (
-            "seq",
+        SortKey::new("seq", document_order),
+        SortKey::new("progress", vec![col(item::Column::Progress, "/progress", KeyKind::Int)]),
+        SortKey::new("status", vec![col(item::Column::Status, "/status", KeyKind::Text)]),
+        SortKey::new(
+            "period",
             vec![
-                col(item::Column::DocumentId),
-                Expr::col((section::Entity, section::Column::Number)),
-                col(item::Column::GroupNumber),
-                col(item::Column::Seq),
-                col(item::Column::SubSeq),
+                col(item::Column::PeriodStart, "/period", KeyKind::PeriodStart),
+                col(item::Column::PeriodEnd, "/period", KeyKind::PeriodEnd),
             ],
         ),
-        ("progress", vec![col(item::Column::Progress)]),
-        ("status", vec![col(item::Column::Status)]),
-        ("period", vec![col(item::Column::PeriodStart), col(item::Column::PeriodEnd)]),
-        ("created_at", vec![col(item::Column::CreatedAt)]),
-        ("updated_at", vec![col(item::Column::UpdatedAt)]),
+        SortKey::new("created_at", vec![col(item::Column::CreatedAt, "/created_at", KeyKind::Time)]),
+        SortKey::new("updated_at", vec![col(item::Column::UpdatedAt, "/updated_at", KeyKind::Time)]),
     ]
 }
 
@@ -87,18 +106,17 @@ pub async fn list(
     kind: ItemKind,
     filter: &ItemFilter,
     sort: Option<&str>,
-    paging: Paging,
-) -> Result<Page<ItemRecord>> {
-    let keys = sort_keys();
-    let keys: Vec<(&str, &[_])> = keys.iter().map(|(name, exprs)| (*name, exprs.as_slice())).collect();
+    page: &PageRequest,
+) -> Result<Listing<ItemRecord>> {
+    let id = SortColumn::new(Expr::col((item::Entity, item::Column::Id)), "/id", KeyKind::Uuid);
+    let ordering = resolve_sort(sort, &sort_keys(kind), id)?;
     let select = item::Entity::find()
         .join(JoinType::InnerJoin, item::Relation::Section.def())
         .filter(item::Column::Kind.eq(kind))
-        .filter(condition(filter));
-    let select = apply_sort(select, sort, &keys, Expr::col((item::Entity, item::Column::Id)))?;
-    let page = fetch_page(db, select, paging).await?;
-    let records = embed(db, page.items).await?;
-    Ok(Page { items: records, total: page.total, limit: page.limit, offset: page.offset })
+        .filter(condition(filter, db.get_database_backend()));
+    let mut listing = fetch(db, select, ordering, page).await?;
+    let records = embed(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(records))
 }
 
 /// The item of `kind` with `id`.
@@ -128,7 +146,7 @@ pub fn resource_name(kind: ItemKind) -> &'static str {
     }
 }
 
-fn condition(filter: &ItemFilter) -> Condition {
+pub(crate) fn condition(filter: &ItemFilter, backend: sea_orm::DbBackend) -> Condition {
     let mut all = Condition::all();
     if let Some(city) = &filter.city {
         all = all.add(match city {
@@ -192,10 +210,23 @@ fn condition(filter: &ItemFilter) -> Condition {
         });
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        all = all.add(Condition::any().add(contains(item::Column::Content, q)).add(contains(item::Column::Remarks, q)));
+        all = all.add(crate::search::condition(backend, q));
     }
     if let Some(since) = filter.updated_since {
         all = all.add(item::Column::UpdatedAt.gte(since));
+    }
+    if let Some(before) = filter.updated_before {
+        all = all.add(item::Column::UpdatedAt.lt(before));
+    }
+    match filter.has_remarks {
+        Some(true) => all = all.add(item::Column::Remarks.is_not_null()).add(item::Column::Remarks.ne("")),
+        Some(false) => {
+            all = all.add(Condition::any().add(item::Column::Remarks.is_null()).add(item::Column::Remarks.eq("")))
+        }
+        None => {}
+    }
+    if let Some((min, max)) = filter.progress {
+        all = all.add(item::Column::Progress.between(min, max));
     }
     all
 }

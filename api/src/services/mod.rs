@@ -7,4 +7,5 @@ pub mod item_writes;
 pub mod items;
 pub mod people;
 pub mod sections;
+pub mod stats;
 pub mod users;

@@ -4,7 +4,8 @@ use entity::{city, item, item_unit, leader, unit};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
+    Select,
     sea_query::{Expr, IntoIden, Query},
 };
 use uuid::Uuid;
@@ -12,13 +13,14 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Result},
     journal::Change,
-    query::{IdOrName, Page, Paging, apply_sort, contains, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
+    query::{IdOrName, contains},
     resource::{Resource, WriteContext},
     routes::{
         CityRef,
         people::{LeaderIn, LeaderOut, LeaderPatch, UnitIn, UnitOut, UnitPatch},
     },
-    services::{cities::resolve_city, items::by_id},
+    services::{cities::resolve_city, item_writes::with_item_updates, items::by_id},
 };
 
 /// Filters for a list of leaders or units.
@@ -34,12 +36,12 @@ pub async fn list_leaders(
     db: &impl ConnectionTrait,
     filter: &NamedFilter,
     sort: Option<&str>,
-    paging: Paging,
-) -> Result<Page<leader::Model>> {
+    page: &PageRequest,
+) -> Result<Listing<leader::Model>> {
     let select = filtered(leader::Entity::find(), leader::Column::CityId, filter, |q| {
         Condition::any().add(contains(leader::Column::Name, q)).add(contains(leader::Column::Title, q))
     });
-    page(db, select, sort, paging, [leader::Column::Name, leader::Column::CreatedAt, leader::Column::Id]).await
+    sorted_page(db, select, sort, page, [leader::Column::Name, leader::Column::CreatedAt, leader::Column::Id]).await
 }
 
 /// One page of units.
@@ -47,12 +49,12 @@ pub async fn list_units(
     db: &impl ConnectionTrait,
     filter: &NamedFilter,
     sort: Option<&str>,
-    paging: Paging,
-) -> Result<Page<unit::Model>> {
+    page: &PageRequest,
+) -> Result<Listing<unit::Model>> {
     let select = filtered(unit::Entity::find(), unit::Column::CityId, filter, |q| {
         Condition::all().add(contains(unit::Column::Name, q))
     });
-    page(db, select, sort, paging, [unit::Column::Name, unit::Column::CreatedAt, unit::Column::Id]).await
+    sorted_page(db, select, sort, page, [unit::Column::Name, unit::Column::CreatedAt, unit::Column::Id]).await
 }
 
 /// `select` narrowed to a city (by id or code) and a search.
@@ -83,22 +85,24 @@ pub(crate) fn filtered<E: EntityTrait>(
     select
 }
 
-async fn page<E: EntityTrait>(
+async fn sorted_page<E: EntityTrait>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     sort: Option<&str>,
-    paging: Paging,
+    page: &PageRequest,
     [name, created_at, id]: [E::Column; 3],
-) -> Result<Page<E::Model>>
+) -> Result<Listing<E::Model>>
 where
     E::Model: Sync,
 {
     let table = E::default().into_iden();
-    let col = |c: E::Column| Expr::col((table.clone(), c));
-    let keys = [("name", vec![col(name)]), ("created_at", vec![col(created_at)])];
-    let keys: Vec<(&str, &[_])> = keys.iter().map(|(key, exprs)| (*key, exprs.as_slice())).collect();
-    let select = apply_sort(select, sort, &keys, col(id))?;
-    fetch_page(db, select, paging).await
+    let col = |c: E::Column, pointer, kind| SortColumn::new(Expr::col((table.clone(), c)), pointer, kind);
+    let keys = [
+        SortKey::new("name", vec![col(name, "/name", KeyKind::Text)]),
+        SortKey::new("created_at", vec![col(created_at, "/created_at", KeyKind::Time)]),
+    ];
+    let ordering = resolve_sort(sort, &keys, col(id, "/id", KeyKind::Uuid))?;
+    fetch(db, select, ordering, page).await
 }
 
 /// The cities of `city_ids`, for embedding.
@@ -121,21 +125,19 @@ pub fn unit_out(u: unit::Model, city: CityRef) -> UnitOut {
 /// Embeds each record's city, which every record has (the foreign key guarantees it).
 pub async fn with_cities<M, T>(
     db: &impl ConnectionTrait,
-    page: Page<M>,
+    models: Vec<M>,
     city_id: impl Fn(&M) -> Uuid,
     out: impl Fn(M, CityRef) -> T,
-) -> Result<Page<T>> {
-    let cities = cities_of(db, page.items.iter().map(&city_id)).await?;
-    let items = page
-        .items
+) -> Result<Vec<T>> {
+    let cities = cities_of(db, models.iter().map(&city_id)).await?;
+    models
         .into_iter()
         .map(|m| {
             let city =
                 cities.get(&city_id(&m)).cloned().ok_or_else(|| anyhow::anyhow!("a record's city is missing"))?;
             Ok(out(m, city))
         })
-        .collect::<Result<Vec<T>>>()?;
-    Ok(Page { items, total: page.total, limit: page.limit, offset: page.offset })
+        .collect()
 }
 
 /// Leaders as a writable resource.
@@ -200,8 +202,19 @@ impl Resource for Leaders {
         if let Some(title) = patch.title {
             active.title = Set(title.map(|t| t.trim().to_owned()));
         }
-        active.update(db).await?;
-        Ok(Vec::new())
+        // Items embed their leader's name and title: they change with it.
+        let led: Vec<Uuid> = item::Entity::find()
+            .select_only()
+            .column(item::Column::Id)
+            .filter(item::Column::LeaderId.eq(current.id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        with_item_updates(db, led, async |db| {
+            active.update(db).await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete(
@@ -279,9 +292,19 @@ impl Resource for Units {
         if let Some(name) = patch.name {
             active.name = Set(name.trim().to_owned());
         }
-        active.update(db).await?;
-        // A unit's name is embedded in its items: they change with it.
-        Ok(Vec::new())
+        // Items embed (and are searched by) their units' names: they change with it.
+        let named_by: Vec<Uuid> = item_unit::Entity::find()
+            .select_only()
+            .column(item_unit::Column::ItemId)
+            .filter(item_unit::Column::UnitId.eq(current.id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        with_item_updates(db, named_by, async |db| {
+            active.update(db).await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete(
@@ -308,9 +331,8 @@ async fn one_with_city<M, T>(
     city_id: impl Fn(&M) -> Uuid,
     out: impl Fn(M, CityRef) -> T,
 ) -> Result<T> {
-    let page = Page { items: vec![model], total: 1, limit: 1, offset: 0 };
-    let mut page = with_cities(db, page, city_id, out).await?;
-    page.items.pop().ok_or_else(|| anyhow::anyhow!("a record vanished while loading").into())
+    let mut outs = with_cities(db, vec![model], city_id, out).await?;
+    outs.pop().ok_or_else(|| anyhow::anyhow!("a record vanished while loading").into())
 }
 
 /// 422 unless `city` (id or code) names the city `current`: a record cannot move between cities.

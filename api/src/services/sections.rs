@@ -4,8 +4,8 @@ use entity::{city, document, item, section};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Query,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
@@ -13,13 +13,17 @@ use crate::{
     error::{ApiError, FieldError, Result},
     import::format::{format_period, parse_period},
     journal::{Action, Change},
-    query::{IdOrName, Page, Paging, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
+    query::IdOrName,
     resource::{Resource, WriteContext, snapshot},
     routes::{
         CityRef,
         sections::{SectionDetailOut, SectionIn, SectionPatch},
     },
-    services::items::{by_id, count_by_section, item_snapshots},
+    services::{
+        item_writes::with_item_updates,
+        items::{by_id, count_by_section},
+    },
 };
 
 /// Which sections a list asks for.
@@ -31,7 +35,11 @@ pub struct SectionFilter {
 }
 
 /// One page of sections, in document order.
-pub async fn list(db: &impl ConnectionTrait, filter: &SectionFilter, paging: Paging) -> Result<Page<SectionDetailOut>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &SectionFilter,
+    page: &PageRequest,
+) -> Result<Listing<SectionDetailOut>> {
     let mut select = section::Entity::find();
     if let Some(document) = filter.document {
         select = select.filter(section::Column::DocumentId.eq(document));
@@ -52,10 +60,18 @@ pub async fn list(db: &impl ConnectionTrait, filter: &SectionFilter, paging: Pag
             .take();
         select = select.filter(section::Column::DocumentId.in_subquery(documents));
     }
-    let select = select.order_by_asc(section::Column::DocumentId).order_by_asc(section::Column::Number);
-    let page = fetch_page(db, select, paging).await?;
-    let items = embed(db, page.items).await?;
-    Ok(Page { items, total: page.total, limit: page.limit, offset: page.offset })
+    let col = |c: section::Column, pointer, kind| SortColumn::new(Expr::col((section::Entity, c)), pointer, kind);
+    let keys = [SortKey::new(
+        "number",
+        vec![
+            col(section::Column::DocumentId, "/document_id", KeyKind::Uuid),
+            col(section::Column::Number, "/number", KeyKind::Int),
+        ],
+    )];
+    let ordering = resolve_sort(None, &keys, col(section::Column::Id, "/id", KeyKind::Uuid))?;
+    let mut listing = fetch(db, select, ordering, page).await?;
+    let items = embed(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(items))
 }
 
 async fn embed(db: &impl ConnectionTrait, sections: Vec<section::Model>) -> Result<Vec<SectionDetailOut>> {
@@ -221,25 +237,17 @@ impl Resource for Sections {
                 .into_tuple()
                 .all(db)
                 .await?;
-            let before = item_snapshots(db, item_ids.clone()).await?;
-            item::Entity::update_many()
-                .col_expr(item::Column::PeriodStart, start.into())
-                .col_expr(item::Column::PeriodEnd, end.into())
-                .col_expr(item::Column::UpdatedAt, ctx.now.into())
-                .filter(item::Column::SectionId.eq(current.id))
-                .exec(db)
-                .await?;
-            let after = item_snapshots(db, item_ids).await?;
-            for ((collection, id, city, before), (_, _, _, after)) in before.into_iter().zip(after) {
-                changes.push(Change {
-                    resource_type: collection,
-                    resource_id: id,
-                    city_id: Some(city),
-                    action: Action::Update,
-                    before: Some(before),
-                    after: Some(after),
-                });
-            }
+            changes = with_item_updates(db, item_ids, async |db| {
+                item::Entity::update_many()
+                    .col_expr(item::Column::PeriodStart, start.into())
+                    .col_expr(item::Column::PeriodEnd, end.into())
+                    .col_expr(item::Column::UpdatedAt, ctx.now.into())
+                    .filter(item::Column::SectionId.eq(current.id))
+                    .exec(db)
+                    .await?;
+                Ok(())
+            })
+            .await?;
         }
         active.update(db).await?;
         Ok(changes)

@@ -5,8 +5,8 @@ use entity::{login_attempt, user, user::UserRole};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use crate::{
     auth::{jwt::TokenKeys, password},
     error::{ApiError, FieldError, Result},
     journal::Change,
-    query::{Page, Paging, fetch_page},
+    listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
     resource::{Resource, WriteContext},
     routes::{
         CityRef,
@@ -122,10 +122,16 @@ pub async fn create_user(
 }
 
 /// One page of users, by username.
-pub async fn list(db: &impl ConnectionTrait, paging: Paging) -> Result<Page<UserOut>> {
-    let page = fetch_page(db, user::Entity::find().order_by_asc(user::Column::Username), paging).await?;
-    let cities = cities_of(db, page.items.iter().filter_map(|u| u.city_id)).await?;
-    Ok(page.map(|u| {
+pub async fn list(db: &impl ConnectionTrait, sort: Option<&str>, page: &PageRequest) -> Result<Listing<UserOut>> {
+    let col = |c: user::Column, pointer, kind| SortColumn::new(Expr::col((user::Entity, c)), pointer, kind);
+    let keys = [
+        SortKey::new("username", vec![col(user::Column::Username, "/username", KeyKind::Text)]),
+        SortKey::new("created_at", vec![col(user::Column::CreatedAt, "/created_at", KeyKind::Time)]),
+    ];
+    let ordering = resolve_sort(sort, &keys, col(user::Column::Id, "/id", KeyKind::Uuid))?;
+    let listing = fetch(db, user::Entity::find(), ordering, page).await?;
+    let cities = cities_of(db, listing.items.iter().filter_map(|u| u.city_id)).await?;
+    Ok(listing.map(|u| {
         let city = u.city_id.and_then(|id| cities.get(&id).cloned());
         user_out(u, city)
     }))

@@ -137,12 +137,18 @@ async fn q_finds_chinese_substrings_in_content_and_remarks(backend: Backend) {
     let one = app.count("/api/v1/work-items", &[("q", "港")]).await;
     assert!(one > 0);
     assert_eq!(app.count("/api/v1/work-items", &[("q", "智慧停车系统")]).await, 1);
-    // Remarks are searched too.
+    // Remarks and unit names are searched too.
     let remarks = app.get_all("/api/v1/work-items", &[("q", "市委改革办")]).await;
-    assert!(!remarks.is_empty());
+    let in_remarks = remarks.iter().filter(|i| i["remarks"].as_str().unwrap_or("").contains("市委改革办")).count();
+    let in_units = remarks
+        .iter()
+        .filter(|i| i["units"].as_array().expect("units").iter().any(|u| u["name"] == "市委改革办"))
+        .count();
+    assert!(in_remarks > 0 && in_units > 0, "{in_remarks} by remarks, {in_units} by unit");
     assert!(remarks.iter().all(|i| {
         i["content"].as_str().unwrap_or("").contains("市委改革办")
             || i["remarks"].as_str().unwrap_or("").contains("市委改革办")
+            || i["units"].as_array().expect("units").iter().any(|u| u["name"].as_str().unwrap_or("").contains("市委改革办"))
     }));
     // LIKE wildcards are literal characters.
     let all = app.get_all("/api/v1/work-items", &[]).await;
