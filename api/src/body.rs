@@ -75,17 +75,35 @@ fn too_large() -> ApiError {
 /// Parses JSON into `T`: a syntax error is a 400, a value that does not fit `T` a 422 naming
 /// the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // PostgreSQL text cannot hold NUL, and no field needs it: refuse it up front (the schema's
+    // patterns say so too). In JSON it can only appear escaped.
+    if bytes.windows(6).any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].eq_ignore_ascii_case(b"0000")) {
+        return Err(ApiError::invalid(
+            "strings must not contain the NUL character",
+            vec![FieldError::new("body", "contains the NUL character (\\u0000)")],
+        ));
+    }
+    // Syntax first, so that malformed JSON (cut short, trailing data) is a 400 whatever its shape.
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(ApiError::BadRequest {
+            detail: format!("the body is not valid JSON: {error}"),
+            errors: Vec::new(),
+        });
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_owned() } else { path };
-                ApiError::invalid(format!("{field}: {inner}"), vec![FieldError::new(field, inner.to_string())])
-            }
-            _ => ApiError::BadRequest { detail: format!("the body is not valid JSON: {inner}"), errors: Vec::new() },
-        }
+        let message = inner.to_string();
+        // serde names a missing field only in its message, at the path of the object lacking it.
+        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (".", None) => "body".to_owned(),
+            (path, None) => path.to_owned(),
+        };
+        ApiError::invalid(format!("{field}: {message}"), vec![FieldError::new(field, message)])
     })
 }
 
@@ -186,5 +204,15 @@ pub fn username(value: &str) -> Result<(), validator::ValidationError> {
     }
     let mut error = validator::ValidationError::new("username");
     error.message = Some("may hold only letters, digits, `.`, `_` and `-`".into());
+    Err(error)
+}
+
+/// A `validator` rule: a city reference, its UUID or 6-digit admin division code.
+pub fn city_ref(value: &str) -> Result<(), validator::ValidationError> {
+    if crate::query::IdOrName::parse_city(value).is_ok() {
+        return Ok(());
+    }
+    let mut error = validator::ValidationError::new("city_ref");
+    error.message = Some("must be a city id (UUID) or a 6-digit admin division code".into());
     Err(error)
 }

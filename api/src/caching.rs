@@ -36,10 +36,15 @@ fn none_match_hits(value: &str, etag: &str) -> bool {
 
 /// The middleware: wrap the app with `from_fn(conditional_get)`.
 pub async fn conditional_get(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let applies = matches!(*req.method(), Method::GET | Method::HEAD) && req.path().starts_with("/api/");
+    // HEAD is GET without the body: the routes answer GET, and the body is dropped below.
+    let is_head = *req.method() == Method::HEAD;
+    if is_head {
+        req.head_mut().method = Method::GET;
+    }
+    let applies = *req.method() == Method::GET && req.path().starts_with("/api/");
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let if_modified_since = req
         .headers()
@@ -51,7 +56,8 @@ pub async fn conditional_get(
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
     if !applies || res.status() != StatusCode::OK {
-        return Ok(res.map_into_boxed_body());
+        let res = res.map_into_boxed_body();
+        return Ok(if is_head { res.map_body(|_, _| BoxBody::new(())) } else { res });
     }
     let last_modified = match &state {
         Some(state) => last_change(&state.db).await,
@@ -76,6 +82,14 @@ pub async fn conditional_get(
             headers.insert(header::LAST_MODIFIED, value);
         }
     }
+    // Lists come as JSON, CSV or NDJSON by `Accept`: a cache must key on it.
+    let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+        Some(existing) if !existing.is_empty() => format!("{existing}, accept"),
+        _ => "accept".to_owned(),
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&vary) {
+        headers.insert(header::VARY, value);
+    }
     // Reads are public and change whenever anyone writes: caches may keep them, but must check.
     let cache_control = if authenticated { "private, no-cache" } else { "public, no-cache" };
     headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache_control));
@@ -93,7 +107,8 @@ pub async fn conditional_get(
         }
         response
     } else {
-        let mut response = HttpResponse::with_body(head.status(), BoxBody::new(bytes));
+        let body = if is_head { BoxBody::new(()) } else { BoxBody::new(bytes) };
+        let mut response = HttpResponse::with_body(head.status(), body);
         *response.headers_mut() = head.headers().clone();
         response
     };

@@ -13,7 +13,13 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    ToSchema,
+    openapi::{
+        KnownFormat, Object, ObjectBuilder, Required, SchemaFormat, Type,
+        path::{Parameter, ParameterBuilder, ParameterIn},
+    },
+};
 use uuid::Uuid;
 
 use crate::{
@@ -44,34 +50,131 @@ pub enum Format {
     Ndjson,
 }
 
-/// Options every list takes.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+/// Options every list takes (documented per list by [`list_options`], which knows each list's
+/// sort fields and embeddable resources).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct ListOptions {
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 50)]
     pub limit: Option<i64>,
-    /// Records to skip (offset paging). Not with `cursor`.
-    #[param(minimum = 0, default = 0)]
     pub offset: Option<i64>,
-    /// Keyset paging: the `next_cursor` of the previous page. Stable while records are inserted
-    /// or deleted; it must be used with the same `sort`.
     pub cursor: Option<String>,
-    /// `exact` (default) counts all matches into `total`; `none` skips the count.
     pub count: Option<CountMode>,
-    /// Sort fields, comma-separated; `-` before a field sorts descending. Each list names its
-    /// fields.
     pub sort: Option<String>,
-    /// Only these top-level fields of each record, comma-separated (`id` is always kept).
-    #[param(example = "id,seq,content,status,progress")]
     pub fields: Option<String>,
-    /// Embed related resources in full, comma-separated: `city`, and for items also `document`.
-    #[param(example = "document,city")]
     pub include: Option<String>,
-    /// `json` (default), `csv` or `ndjson`; also chosen by the `Accept` header (`text/csv`,
-    /// `application/x-ndjson`).
     pub format: Option<Format>,
+}
+
+/// The list options as OpenAPI parameters, for a list sorted by `sort_fields` (the first is the
+/// default) that can embed `includes`.
+pub fn list_options(sort_fields: &[&str], includes: &[&str], representations: bool) -> Vec<Parameter> {
+    let query = |name: &str, description: String, schema: Object| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(schema))
+            .build()
+    };
+    let integer = |min: i64, max: Option<i64>, default: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(max)
+            .default(Some(default.into()))
+            .build()
+    };
+    let text = |pattern: String| ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).build();
+    let choice =
+        |values: &[&str]| ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.to_vec())).build();
+    let sort_field = format!("-?({})", sort_fields.join("|"));
+    let mut params = vec![
+        query("limit", "Page size.".to_owned(), integer(1, Some(MAX_LIMIT as i64), DEFAULT_LIMIT as i64)),
+        query("offset", "Records to skip; with `cursor`, records to skip after it.".to_owned(), integer(0, None, 0)),
+        query(
+            "cursor",
+            "Keyset paging: the `next_cursor` of the previous page, with the same `sort`. Stable while records are \
+             inserted or deleted."
+                .to_owned(),
+            text("^[A-Za-z0-9_-]+$".to_owned()),
+        ),
+        query(
+            "count",
+            "`exact` (default) counts all matches into `total`; `none` skips the count.".to_owned(),
+            choice(&["exact", "none"]),
+        ),
+        query(
+            "sort",
+            format!(
+                "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`.",
+                sort_fields.join(", "),
+                sort_fields.first().copied().unwrap_or("id")
+            ),
+            text(format!("^{sort_field}(,{sort_field})*$")),
+        ),
+    ];
+    if representations {
+        params.push(query(
+            "fields",
+            "Only these top-level fields of each record, comma-separated (`id` is always kept); the page is then \
+             `application/vnd.duban.partial+json`."
+                .to_owned(),
+            text("^[a-z_]+(,[a-z_]+)*$".to_owned()),
+        ));
+        if !includes.is_empty() {
+            let include = format!("({})", includes.join("|"));
+            params.push(query(
+                "include",
+                format!("Embed related resources in full, comma-separated: {}.", includes.join(", ")),
+                text(format!("^{include}(,{include})*$")),
+            ));
+        }
+        params.push(query(
+            "format",
+            "`json` (default), `csv` (UTF-8 with BOM) or `ndjson`; also chosen by the `Accept` header.".to_owned(),
+            choice(&["json", "csv", "ndjson"]),
+        ));
+    }
+    params
+}
+
+/// Defines zero-sized types whose OpenAPI parameters are a list's options.
+macro_rules! list_option_docs {
+    ($($(#[$doc:meta])* $name:ident: sort [$($sort:literal),+], include [$($include:literal),*], representations $repr:literal;)+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl utoipa::IntoParams for $name {
+                fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                    list_options(&[$($sort),+], &[$($include),*], $repr)
+                }
+            }
+        )+
+    };
+}
+
+list_option_docs! {
+    /// The options of the work item and livelihood project lists.
+    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at"], include ["city", "document"], representations true;
+    /// The options of the item feeds.
+    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at"], include [], representations false;
+    /// The options of the document list.
+    DocumentListOptions: sort ["issued_on", "doc_number", "created_at", "updated_at"], include ["city"], representations true;
+    /// The options of the document feed.
+    DocumentFeedOptions: sort ["updated_at", "issued_on", "doc_number", "created_at"], include [], representations false;
+    /// The options of the city list.
+    CityListOptions: sort ["code", "name", "name_en", "created_at", "updated_at"], include [], representations true;
+    /// The options of the leader and unit lists.
+    NamedListOptions: sort ["name", "created_at"], include ["city"], representations true;
+    /// The options of the section list.
+    SectionListOptions: sort ["number"], include ["city"], representations true;
+    /// The options of the user list.
+    UserListOptions: sort ["username", "created_at"], include ["city"], representations true;
+    /// The options of revision lists.
+    RevisionListOptions: sort ["seq"], include [], representations true;
 }
 
 /// The parameters every list takes, by name (they are split from the list's own filters).
@@ -205,8 +308,12 @@ impl PageRequest {
         if offset < 0 {
             return Err(ApiError::bad_field("offset", "must be 0 or more"));
         }
-        if options.cursor.is_some() && options.offset.is_some() {
-            return Err(ApiError::bad_field("cursor", "cannot be combined with offset"));
+        if let Some(fields) = &options.fields {
+            let well_formed =
+                fields.split(',').all(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            if !well_formed {
+                return Err(ApiError::bad_field("fields", "must be field names (a-z, _), comma-separated"));
+            }
         }
         Ok(Self {
             limit: limit as u64,
@@ -338,9 +445,8 @@ where
     }
     if let Some(cursor) = &request.cursor {
         select = select.filter(after(&ordering, decode_cursor(cursor, &ordering)?));
-    } else {
-        select = select.offset(request.offset);
     }
+    select = select.offset(request.offset);
     let mut items = select.limit(request.limit + 1).all(db).await?;
     let has_more = items.len() as u64 > request.limit;
     items.truncate(request.limit as usize);
@@ -348,12 +454,15 @@ where
         items,
         total,
         limit: request.limit,
-        offset: if request.cursor.is_some() { 0 } else { request.offset },
+        offset: request.offset,
         has_more,
         ordering,
         by_cursor: request.cursor.is_some(),
     })
 }
+
+/// The media type of a JSON list whose records hold only the fields asked for with `fields`.
+pub const PARTIAL_JSON: &str = "application/vnd.duban.partial+json";
 
 /// Links to other pages of a list.
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -377,7 +486,7 @@ pub struct Page<T> {
     pub total: Option<u64>,
     /// The page size asked for.
     pub limit: u64,
-    /// How many matching records precede this page (0 with `cursor`).
+    /// How many records were skipped (after the cursor, with `cursor`).
     pub offset: u64,
     /// Pass as `cursor` to get the next page by keyset; null on the last page.
     pub next_cursor: Option<String>,
@@ -449,14 +558,20 @@ impl Listing<Value> {
         let items: Vec<Value> =
             self.items.into_iter().map(|item| pick_fields(item, options.fields.as_deref())).collect();
         match negotiate(req, options) {
-            Format::Json => response.json(Page {
-                items,
-                total: self.total,
-                limit: self.limit,
-                offset: self.offset,
-                next_cursor,
-                links,
-            }),
+            Format::Json => {
+                // Picked fields no longer fit the record schema: say so in the media type.
+                if options.fields.is_some() {
+                    response.content_type(PARTIAL_JSON);
+                }
+                response.json(Page {
+                    items,
+                    total: self.total,
+                    limit: self.limit,
+                    offset: self.offset,
+                    next_cursor,
+                    links,
+                })
+            }
             Format::Ndjson => {
                 let mut body = String::new();
                 for item in &items {

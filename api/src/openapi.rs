@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 
 use utoipa::{
     Modify,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
 };
 
 use crate::routes::{changes, cities, documents, feeds, health, imports, items, people, sections, stats, users};
@@ -17,6 +17,8 @@ struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // Reads need no credentials: an empty requirement says so, and writes name `bearer`.
+        openapi.security = Some(vec![SecurityRequirement::default()]);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -31,22 +33,60 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The document's root: every operation the server has is listed here.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Duban API",
-        description = "Duban (督办) publishes and tracks the work plans Chinese city governments issue each year: \
-            key work items (重点工作) and livelihood projects (民生实事项目), who leads each, which units share it, \
-            and how far it has got. Reads are public; writes need a bearer token from `POST /api/v1/auth/token`, \
-            of an admin, or of an editor of the city concerned. Single resources carry a strong `ETag`; send it in \
-            `If-Match` when you change them and a stale one is answered 412.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0"),
-        contact(name = "Duban maintainers", url = "https://github.com/duban-dev/duban")
-    ),
-    servers((url = "/", description = "This server")),
-    modifiers(&BearerScheme),
-    paths(
+/// Defines [`ApiDoc`] and the functions that register the handlers from one list, so that every
+/// route the server has is in the document and every operation in the document is served.
+macro_rules! api {
+    (api_v1: [$($($v1:ident)::+),+ $(,)?], root: [$($($root:ident)::+),+ $(,)?] $(,)?) => {
+        /// The document's root: the operations are the handlers registered below.
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "Duban API",
+                description = "Duban (督办) publishes and tracks the work plans Chinese city governments issue each year: \
+                    key work items (重点工作) and livelihood projects (民生实事项目), who leads each, which units share it, \
+                    and how far it has got. Reads are public; writes need a bearer token from `POST /api/v1/auth/token`, \
+                    of an admin, or of an editor of the city concerned. Single resources carry a strong `ETag`; send it in \
+                    `If-Match` when you change them and a stale one is answered 412.",
+                license(name = "Apache-2.0", identifier = "Apache-2.0"),
+                contact(name = "Duban maintainers", url = "https://github.com/duban-dev/duban")
+            ),
+            servers((url = "/", description = "This server")),
+            modifiers(&BearerScheme),
+            components(schemas(crate::services::stats::GroupBy, crate::routes::items::NameOrId, crate::routes::items::StatusList)),
+            paths($($($v1)::+,)+ $($($root)::+),+),
+            tags(
+                (name = "auth", description = "Access tokens for writes"),
+                (name = "cities", description = "County-level cities"),
+                (name = "documents", description = "Issued notices"),
+                (name = "sections", description = "The attachments and plans of documents"),
+                (name = "leaders", description = "City leaders who lead groups of items"),
+                (name = "units", description = "Responsible bodies"),
+                (name = "work-items", description = "Key work items (重点工作)"),
+                (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
+                (name = "users", description = "Accounts (admins only)"),
+                (name = "imports", description = "Whole documents in the format of the seed files"),
+                (name = "stats", description = "Aggregates for dashboards"),
+                (name = "feeds", description = "JSON Feed 1.1 for portals"),
+                (name = "changes", description = "Every change in commit order, for mirroring"),
+                (name = "health", description = "Liveness and readiness"),
+            )
+        )]
+        pub struct ApiDoc;
+
+        /// Registers every `/api/v1` handler of the document.
+        pub fn configure_api_v1(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service($($v1)::+);)+
+        }
+
+        /// Registers every handler of the document outside `/api/v1`.
+        pub fn configure_root(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service($($root)::+);)+
+        }
+    };
+}
+
+api! {
+    api_v1: [
         users::create_token,
         cities::list_cities,
         cities::get_city,
@@ -111,27 +151,12 @@ impl Modify for BearerScheme {
         feeds::livelihood_project_feed,
         feeds::document_feed,
         changes::list_changes,
+    ],
+    root: [
         health::live,
         health::ready,
-    ),
-    tags(
-        (name = "auth", description = "Access tokens for writes"),
-        (name = "cities", description = "County-level cities"),
-        (name = "documents", description = "Issued notices"),
-        (name = "sections", description = "The attachments and plans of documents"),
-        (name = "leaders", description = "City leaders who lead groups of items"),
-        (name = "units", description = "Responsible bodies"),
-        (name = "work-items", description = "Key work items (重点工作)"),
-        (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
-        (name = "users", description = "Accounts (admins only)"),
-        (name = "imports", description = "Whole documents in the format of the seed files"),
-        (name = "stats", description = "Aggregates for dashboards"),
-        (name = "feeds", description = "JSON Feed 1.1 for portals"),
-        (name = "changes", description = "Every change in commit order, for mirroring"),
-        (name = "health", description = "Liveness and readiness"),
-    )
-)]
-pub struct ApiDoc;
+    ],
+}
 
 /// The document as pretty-printed JSON, built on first use.
 pub fn json() -> &'static str {

@@ -28,8 +28,25 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// Parses a query string into `T`, naming the parameter at fault.
+/// Parameters that may be repeated (any of several values); every other one may appear once.
+const REPEATABLE: [&str; 3] = ["leader", "unit", "status"];
+
+/// Parses a query string into `T`, naming the parameter at fault. Empty values, repeated
+/// single-valued parameters and the NUL character are refused.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T> {
+    let pairs: Vec<(String, String)> =
+        serde_html_form::from_str(query).map_err(|error| ApiError::bad_field("query", error.to_string()))?;
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if value.is_empty() {
+            return Err(ApiError::bad_field(key.clone(), "must not be empty"));
+        }
+        if value.contains('\0') || key.contains('\0') {
+            return Err(ApiError::bad_field(key.replace('\0', ""), "must not contain the NUL character"));
+        }
+        if !REPEATABLE.contains(&key.as_str()) && pairs[..i].iter().any(|(k, _)| k == key) {
+            return Err(ApiError::bad_field(key.clone(), "may be given only once"));
+        }
+    }
     let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let message = error.inner().to_string();

@@ -22,6 +22,7 @@ use crate::{
     journal::{self, Action, Actor, Change},
     listing::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
     routes::revisions::RevisionOut,
+    services::dependents::{self, Target},
     startup::AppState,
 };
 
@@ -68,6 +69,17 @@ pub trait Resource: 'static {
         patch: Self::Patch,
         ctx: &WriteContext,
     ) -> impl Future<Output = Result<Vec<Change>>>;
+    /// Records whose representation shows part of this one (see [`crate::services::dependents`]);
+    /// their changes reach the revision log with the write.
+    fn dependents(db: &impl ConnectionTrait, current: &Self::Out) -> impl Future<Output = Result<Vec<Target>>> {
+        let _ = (db, current);
+        async { Ok(Vec::new()) }
+    }
+    /// The dependents a new resource will have, from its input.
+    fn dependents_of_input(db: &impl ConnectionTrait, input: &Self::In) -> impl Future<Output = Result<Vec<Target>>> {
+        let _ = (db, input);
+        async { Ok(Vec::new()) }
+    }
     /// Deletes the resource; with `cascade`, what depends on it too. Returns the changes to
     /// dependants, for the revision log. Without `cascade`, a resource others depend on is a 409
     /// that says what depends on it.
@@ -93,7 +105,20 @@ fn check_if_match(req: &HttpRequest, current: &str) -> Result<()> {
         return Ok(());
     };
     let value = value.to_str().map_err(|_| ApiError::bad_field("If-Match", "is not text"))?;
-    let matches = value.trim() == "*" || value.split(',').map(str::trim).any(|tag| tag == current);
+    let tags: Vec<&str> = value.split(',').map(str::trim).collect();
+    let well_formed = value.trim() == "*"
+        || tags.iter().all(|tag| {
+            let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+            opaque.len() >= 2
+                && opaque.starts_with('"')
+                && opaque.ends_with('"')
+                && !opaque[1..opaque.len() - 1].contains('"')
+        });
+    if !well_formed {
+        return Err(ApiError::bad_field("If-Match", "must be `*` or a list of entity tags such as \"5de44cd4…\""));
+    }
+    // Strong comparison (RFC 9110): a weak tag never matches.
+    let matches = value.trim() == "*" || tags.contains(&current);
     if matches {
         Ok(())
     } else {
@@ -145,17 +170,20 @@ pub async fn create<R: Resource>(state: &AppState, auth: &AuthUser, input: R::In
     let ctx = context(auth);
     let txn = state.db.begin().await?;
     authorize(auth, R::city_of_input(&txn, &input).await?)?;
+    let dependents = R::dependents_of_input(&txn, &input).await?;
+    let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let id = R::insert(&txn, input, &ctx).await?;
     let out = R::load(&txn, id).await?;
-    let change = Change {
+    let mut changes = vec![Change {
         resource_type: R::COLLECTION,
         resource_id: id,
         city_id: R::city_of(&out),
         action: Action::Create,
         before: None,
         after: Some(snapshot(&out)?),
-    };
-    journal::record(&txn, &ctx.actor, vec![change]).await?;
+    }];
+    changes.extend(dependents::updates(shown_before, dependents::snapshots(&txn, &dependents).await?));
+    journal::record(&txn, &ctx.actor, changes).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/{}/{id}", R::COLLECTION)))
@@ -187,10 +215,14 @@ pub async fn update<R: Resource>(
         // A replacement may not move the resource to a city the writer cannot write to.
         authorize(auth, R::city_of_input(&txn, input).await?)?;
     }
+    let dependents = R::dependents(&txn, &before).await?;
+    let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let mut changes = match update {
         Update::Replace(input) => R::replace(&txn, &before, input, &ctx).await?,
         Update::Patch(patch) => R::patch(&txn, &before, patch, &ctx).await?,
     };
+    crate::search::refresh_dependents(&txn, &dependents).await?;
+    changes.extend(dependents::updates(shown_before, dependents::snapshots(&txn, &dependents).await?));
     let after = R::load(&txn, id).await?;
     let (before_json, after_json) = (snapshot(&before)?, snapshot(&after)?);
     if journal::diff(Some(&before_json), Some(&after_json)).as_object().is_some_and(|changes| changes.is_empty()) {
@@ -225,7 +257,11 @@ pub async fn delete<R: Resource>(
     let before = R::load(&txn, id).await?;
     authorize(auth, R::city_of(&before))?;
     check_if_match(req, &etag(&before))?;
+    let dependents = R::dependents(&txn, &before).await?;
+    let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let mut changes = R::delete(&txn, &before, cascade, &ctx).await?;
+    // Dependents deleted with it are in `changes` as tombstones; the rest may show it no more.
+    changes.extend(dependents::updates(shown_before, dependents::snapshots(&txn, &dependents).await?));
     changes.push(Change {
         resource_type: R::COLLECTION,
         resource_id: id,
@@ -241,13 +277,18 @@ pub async fn delete<R: Resource>(
 
 /// `GET /{collection}/{id}/revisions`: the resource's revisions, oldest first. A deleted
 /// resource's history stays readable.
-pub async fn revisions<R: Resource>(state: &AppState, id: Uuid, page: &PageRequest) -> Result<Listing<RevisionOut>> {
+pub async fn revisions<R: Resource>(
+    state: &AppState,
+    id: Uuid,
+    sort: Option<&str>,
+    page: &PageRequest,
+) -> Result<Listing<RevisionOut>> {
     let select = revision::Entity::find()
         .filter(revision::Column::ResourceType.eq(R::COLLECTION))
         .filter(revision::Column::ResourceId.eq(id));
     let seq = SortColumn::new(Expr::col((revision::Entity, revision::Column::Seq)), "/seq", KeyKind::Int);
     let ordering = resolve_sort(
-        None,
+        sort,
         &[SortKey::new("seq", vec![seq])],
         SortColumn::new(Expr::col((revision::Entity, revision::Column::Id)), "/id", KeyKind::Uuid),
     )?;

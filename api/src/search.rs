@@ -112,6 +112,13 @@ pub async fn refresh(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
     Ok(())
 }
 
+/// Refreshes the search text of the items among `targets` (their unit names may have changed).
+pub async fn refresh_dependents(db: &impl ConnectionTrait, targets: &[(&'static str, Uuid)]) -> Result<()> {
+    let items: Vec<Uuid> =
+        targets.iter().filter(|(c, _)| *c == "work-items" || *c == "livelihood-projects").map(|(_, id)| *id).collect();
+    refresh(db, &items).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

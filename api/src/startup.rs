@@ -18,7 +18,6 @@ use crate::{
     db,
     error::ApiError,
     import, openapi,
-    routes::{self, health},
 };
 
 /// What every handler can reach.
@@ -96,9 +95,8 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
                 web::QueryConfig::default()
                     .error_handler(|error, _| ApiError::bad_field("query", error.to_string()).into()),
             )
-            .service(web::scope("/api/v1").configure(routes::configure))
-            .service(health::live)
-            .service(health::ready)
+            .service(web::scope("/api/v1").configure(openapi::configure_api_v1))
+            .configure(openapi::configure_root)
             .service(openapi::serve)
             .service(web::redirect("/docs", "/docs/"))
             .service(

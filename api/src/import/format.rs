@@ -22,17 +22,17 @@ pub struct DocumentFile {
     /// Always `duban.document/v1`.
     #[schema(example = "duban.document/v1")]
     pub format: String,
-    pub city: CityIn,
-    pub document: DocumentIn,
+    pub city: FileCity,
+    pub document: FileDocument,
     /// Every leader a group or item names, with their title.
-    pub leaders: Vec<LeaderIn>,
-    pub sections: Vec<SectionIn>,
+    pub leaders: Vec<FileLeader>,
+    pub sections: Vec<FileSection>,
 }
 
 /// A city, matched by its admin division code.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CityIn {
+pub struct FileCity {
     #[schema(example = "330382")]
     pub code: String,
     #[schema(example = "乐清市")]
@@ -48,7 +48,7 @@ pub struct CityIn {
 /// The document itself, matched by (city, doc number).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DocumentIn {
+pub struct FileDocument {
     #[schema(example = "乐政办函〔2021〕7号")]
     pub doc_number: String,
     pub title: String,
@@ -63,7 +63,7 @@ pub struct DocumentIn {
 /// A leader, matched by (city, name).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LeaderIn {
+pub struct FileLeader {
     #[schema(example = "何学考")]
     pub name: String,
     #[schema(example = "常务副市长")]
@@ -73,7 +73,7 @@ pub struct LeaderIn {
 /// An attachment or plan, matched by (document, number).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SectionIn {
+pub struct FileSection {
     pub number: i32,
     /// `work_item` or `livelihood_project`: which collection the section's items are in.
     pub kind: ItemKind,
@@ -81,31 +81,31 @@ pub struct SectionIn {
     /// `YYYY` or `YYYY-YYYY`.
     #[schema(example = "2021-2025")]
     pub period: String,
-    pub groups: Vec<GroupIn>,
+    pub groups: Vec<FileGroup>,
 }
 
 /// A leader group (work items) or a category (livelihood projects).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GroupIn {
+pub struct FileGroup {
     pub number: i32,
     pub heading: Option<String>,
     /// The leader of every item in the group, unless an item names its own.
     pub leader: Option<String>,
-    pub items: Vec<ItemIn>,
+    pub items: Vec<FileItem>,
 }
 
 /// One numbered row.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ItemIn {
+pub struct FileItem {
     pub seq: i32,
     #[serde(default)]
     pub sub_seq: Option<i32>,
     pub content: String,
     #[serde(default)]
     pub leader: Option<String>,
-    pub units: Vec<UnitRefIn>,
+    pub units: Vec<FileUnit>,
     #[serde(default)]
     pub remarks: Option<String>,
     #[serde(default)]
@@ -119,7 +119,7 @@ pub struct ItemIn {
 /// A unit named by an item, with its role there.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UnitRefIn {
+pub struct FileUnit {
     #[schema(example = "市发改局")]
     pub name: String,
     pub role: UnitRole,
@@ -147,15 +147,7 @@ pub fn format_period(start: i32, end: i32) -> String {
 impl DocumentFile {
     /// Reads a file's JSON, naming the path of the field at fault when it does not fit the format.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ApiError> {
-        let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-        let file: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::BadRequest {
-                detail: format!("the document file is not valid: {field}: {}", error.inner()),
-                errors: vec![FieldError::new(field, error.inner().to_string())],
-            }
-        })?;
+        let file: Self = crate::body::parse_json(bytes)?;
         file.validate()?;
         Ok(file)
     }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use self::format::{DocumentFile, ItemIn, parse_period};
+use self::format::{DocumentFile, FileItem, parse_period};
 use crate::{
     error::Result,
     journal::{self, Actor},
@@ -30,13 +30,13 @@ pub const SEED_FILES: [(&str, &str); 2] = [
 
 /// How many records of one kind an import created, updated, or found already as the file says.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Tally {
+pub struct ImportTally {
     pub created: u32,
     pub updated: u32,
     pub unchanged: u32,
 }
 
-impl Tally {
+impl ImportTally {
     fn count(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Created => self.created += 1,
@@ -51,13 +51,13 @@ impl Tally {
 pub struct ImportSummary {
     pub city_id: Uuid,
     pub document_id: Uuid,
-    pub cities: Tally,
-    pub documents: Tally,
-    pub sections: Tally,
-    pub leaders: Tally,
-    pub units: Tally,
+    pub cities: ImportTally,
+    pub documents: ImportTally,
+    pub sections: ImportTally,
+    pub leaders: ImportTally,
+    pub units: ImportTally,
     /// Work items and livelihood projects, units and roles included.
-    pub items: Tally,
+    pub items: ImportTally,
     /// Items of this document in the database that the file does not list; they are left as
     /// they are.
     pub items_left: u32,
@@ -314,7 +314,7 @@ async fn ensure_units(
     city_id: Uuid,
     file: &DocumentFile,
     now: chrono::DateTime<Utc>,
-    tally: &mut Tally,
+    tally: &mut ImportTally,
 ) -> Result<HashMap<String, Uuid>> {
     let names: Vec<&str> = file
         .sections
@@ -408,7 +408,7 @@ async fn upsert_document(
 async fn upsert_section(
     db: &impl ConnectionTrait,
     document_id: Uuid,
-    section_in: &format::SectionIn,
+    section_in: &format::FileSection,
     now: chrono::DateTime<Utc>,
 ) -> Result<(section::Model, Outcome)> {
     let (period_start, period_end) = parse_period(&section_in.period).unwrap_or_default();
@@ -478,7 +478,7 @@ async fn update_item(
     db: &impl ConnectionTrait,
     current: &item::Model,
     wanted: &item::Model,
-    item_in: &ItemIn,
+    item_in: &FileItem,
     now: chrono::DateTime<Utc>,
 ) -> Result<bool> {
     let mut active = current.clone().into_active_model();
@@ -513,7 +513,7 @@ async fn touch_item(db: &impl ConnectionTrait, current: &item::Model, now: chron
 }
 
 /// The unit rows an item should have, in the file's order (`item_id` left nil).
-fn item_units_of(item_in: &ItemIn, unit_ids: &HashMap<String, Uuid>) -> Vec<item_unit::Model> {
+fn item_units_of(item_in: &FileItem, unit_ids: &HashMap<String, Uuid>) -> Vec<item_unit::Model> {
     item_in
         .units
         .iter()

@@ -22,14 +22,17 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
     /// The `next` cursor of the previous call; omit it to start from the beginning.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub since: Option<String>,
     /// Changes per call.
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<i64>,
     /// Only changes to this city's records (id or admin code). Cities and users have no city and
     /// are left out by this filter.
+    #[param(pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
     pub city: Option<String>,
-    /// Only changes to this collection, e.g. `work-items`.
+    /// Only changes to this collection.
+    #[param(pattern = "^(cities|documents|sections|leaders|units|work-items|livelihood-projects)$")]
     pub resource_type: Option<String>,
 }
 
@@ -97,8 +100,8 @@ pub async fn list_changes(
         .order_by_asc(revision::Column::Seq);
     if let Some(city) = params.city.as_deref() {
         IdOrName::parse_city(city)?;
-        let city_id =
-            resolve_city(&state.db, city, "city").await.map_err(|_| ApiError::bad_field("city", "names no city"))?;
+        // A well-formed city that does not exist simply has no changes.
+        let city_id = resolve_city(&state.db, city, "city").await.ok().unwrap_or_default();
         select = select.filter(revision::Column::CityId.eq(city_id));
     }
     if let Some(collection) = params.resource_type.as_deref() {

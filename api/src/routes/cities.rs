@@ -11,7 +11,7 @@ use validator::Validate;
 use crate::{
     body::{admin_code, not_blank},
     error::Result,
-    listing::{ListOptions, ListRequest, Page, PageRequest},
+    listing::{CityListOptions, ListRequest, Page, PageRequest},
     resource::ok_with_etag,
     routes::{GetErrors, ListErrors, list_response},
     services::{self, cities::Cities},
@@ -58,19 +58,19 @@ impl From<city::Model> for CityOut {
 pub struct CityIn {
     /// 6-digit admin division code; unique.
     #[validate(custom(function = "admin_code"))]
-    #[schema(example = "330382")]
+    #[schema(example = "330382", pattern = "^[0-9]{6}$")]
     pub code: String,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "乐清市")]
+    #[schema(example = "乐清市", min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name: String,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "Yueqing")]
+    #[schema(example = "Yueqing", min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name_en: String,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "浙江省")]
+    #[schema(example = "浙江省", min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub province: String,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "温州市")]
+    #[schema(example = "温州市", min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub prefecture: String,
 }
 
@@ -79,14 +79,19 @@ pub struct CityIn {
 #[serde(deny_unknown_fields)]
 pub struct CityPatch {
     #[validate(custom(function = "admin_code"))]
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name_en: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub province: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub prefecture: Option<String>,
 }
 
@@ -96,6 +101,7 @@ pub struct CityPatch {
 #[into_params(parameter_in = Query)]
 pub struct CityListParams {
     /// Substring of the Chinese or English name.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
 }
 
@@ -105,8 +111,8 @@ pub struct CityListParams {
     path = "/api/v1/cities",
     tag = "cities",
     operation_id = "list_cities",
-    params(ListOptions, CityListParams),
-    responses((status = 200, description = "A page of cities", body = Page<CityOut>), ListErrors)
+    params(CityListOptions, CityListParams),
+    responses((status = 200, description = "A page of cities", content((Page<CityOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/cities")]
 pub async fn list_cities(
@@ -125,7 +131,7 @@ pub async fn list_cities(
     path = "/api/v1/cities/{id}",
     tag = "cities",
     operation_id = "get_city",
-    params(("id" = String, Path, description = "The city's id, or its 6-digit admin division code", example = "330382")),
+    params(("id" = String, Path, description = "The city's id, or its 6-digit admin division code", example = "330382", pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")),
     responses(
         (status = 200, description = "The city", body = CityOut, headers(("ETag" = String, description = "Strong entity tag"))),
         GetErrors

@@ -1,9 +1,19 @@
 //! The handlers of a writable resource, generated once per resource so that each has its own
 //! OpenAPI operation while the logic stays in [`crate::resource`].
 
-use utoipa::IntoResponses;
+use utoipa::{IntoParams, IntoResponses};
 
 use crate::error::Problem;
+
+/// The `If-Match` header of PUT, PATCH and DELETE (documentation only: the pipeline reads it).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(dead_code, reason = "describes a header for the OpenAPI document; never built")]
+pub struct IfMatch {
+    /// The ETag the write is based on: a stale one is answered 412. `*` matches any version.
+    #[param(rename = "If-Match", required = false, pattern = "^(\\*|(W/)?\"[^\",]*\"( *, *(W/)?\"[^\",]*\")*)$")]
+    if_match: String,
+}
 
 /// Errors of POST.
 #[derive(IntoResponses)]
@@ -139,7 +149,7 @@ macro_rules! crud_routes {
             operation_id = $replace_id,
             params(
                 ("id" = uuid::Uuid, Path, description = "The id"),
-                ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; a stale one is a 412")
+                $crate::routes::crud::IfMatch
             ),
             request_body = $input,
             security(("bearer" = [])),
@@ -168,7 +178,7 @@ macro_rules! crud_routes {
             operation_id = $patch_id,
             params(
                 ("id" = uuid::Uuid, Path, description = "The id"),
-                ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; a stale one is a 412")
+                $crate::routes::crud::IfMatch
             ),
             request_body = $patch,
             security(("bearer" = [])),
@@ -196,7 +206,7 @@ macro_rules! crud_routes {
             operation_id = $delete_id,
             params(
                 ("id" = uuid::Uuid, Path, description = "The id"),
-                ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on; a stale one is a 412"),
+                $crate::routes::crud::IfMatch,
                 $crate::routes::revisions::DeleteParams
             ),
             security(("bearer" = [])),
@@ -219,9 +229,9 @@ macro_rules! crud_routes {
             path = $revisions_path,
             tag = $tag,
             operation_id = $revisions_id,
-            params(("id" = uuid::Uuid, Path, description = "The id"), $crate::listing::ListOptions),
+            params(("id" = uuid::Uuid, Path, description = "The id"), $crate::listing::RevisionListOptions),
             responses(
-                (status = 200, description = "A page of revisions", body = $crate::listing::Page<$crate::routes::revisions::RevisionOut>),
+                (status = 200, description = "A page of revisions", content(($crate::listing::Page<$crate::routes::revisions::RevisionOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), ($crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))),
                 $crate::routes::GetErrors
             )
         )]
@@ -233,7 +243,7 @@ macro_rules! crud_routes {
             req: actix_web::HttpRequest,
         ) -> $crate::error::Result<actix_web::HttpResponse> {
             let page = $crate::listing::PageRequest::from_options(&request.options)?;
-            let listing = $crate::resource::revisions::<$resource>(&state, *id, &page).await?;
+            let listing = $crate::resource::revisions::<$resource>(&state, *id, request.options.sort.as_deref(), &page).await?;
             $crate::routes::list_response(&state, &req, &request.options, listing, &[]).await
         }
     };

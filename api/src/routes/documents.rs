@@ -12,7 +12,7 @@ use crate::{
     body::{double_option, not_blank},
     error::Result,
     import::format::format_period,
-    listing::{ListOptions, ListRequest, Page, PageRequest},
+    listing::{DocumentListOptions, ListRequest, Page, PageRequest},
     query::IdOrName,
     resource,
     routes::{CityRef, GetErrors, ListErrors, list_response},
@@ -103,12 +103,16 @@ impl From<DocumentRecord> for DocumentOut {
 #[into_params(parameter_in = Query)]
 pub struct DocumentListParams {
     /// City id or admin division code.
-    #[param(example = "330382")]
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: Option<String>,
     /// Issued in this year.
     #[param(example = 2021)]
     pub year: Option<i32>,
     /// Substring of the title or doc number.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
     /// Issued on or after this date.
     pub issued_from: Option<NaiveDate>,
@@ -122,8 +126,8 @@ pub struct DocumentListParams {
     path = "/api/v1/documents",
     tag = "documents",
     operation_id = "list_documents",
-    params(ListOptions, DocumentListParams),
-    responses((status = 200, description = "A page of documents", body = Page<DocumentOut>), ListErrors)
+    params(DocumentListOptions, DocumentListParams),
+    responses((status = 200, description = "A page of documents", content((Page<DocumentOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/documents")]
 pub async fn list_documents(
@@ -164,24 +168,42 @@ pub async fn get_document(state: web::Data<AppState>, id: web::Path<Uuid>) -> Re
 #[serde(deny_unknown_fields)]
 pub struct DocumentIn {
     /// The city: its id or admin division code. It cannot change.
-    #[schema(example = "330382")]
+    #[validate(custom(function = "crate::body::city_ref"))]
+    #[schema(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: String,
     /// Unique within the city.
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "乐政办函〔2021〕7号")]
+    #[schema(
+        example = "乐政办函〔2021〕7号",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub doc_number: String,
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub title: String,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(example = "乐清市人民政府办公室")]
+    #[schema(
+        example = "乐清市人民政府办公室",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub issuer: String,
     pub issued_on: NaiveDate,
     pub published_at: Option<DateTime<FixedOffset>>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub recipients: Option<String>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub cc: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub disclosure: Option<String>,
 }
 
@@ -190,10 +212,13 @@ pub struct DocumentIn {
 #[serde(deny_unknown_fields)]
 pub struct DocumentPatch {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub doc_number: Option<String>,
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub title: Option<String>,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub issuer: Option<String>,
     pub issued_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "double_option")]
@@ -201,15 +226,15 @@ pub struct DocumentPatch {
     pub published_at: Option<Option<DateTime<FixedOffset>>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 1000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub recipients: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 1000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub cc: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub disclosure: Option<Option<String>>,
 }
 

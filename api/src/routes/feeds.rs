@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{ApiError, Result},
-    listing::{ListOptions, ListRequest, Listing, PageRequest},
+    listing::{DocumentFeedOptions, ItemFeedOptions, ListOptions, ListRequest, Listing, PageRequest},
     query::IdOrName,
     routes::{
         ListErrors,
@@ -156,7 +156,7 @@ fn item_entry(
     path = "/api/v1/feeds/work-items",
     tag = "feeds",
     operation_id = "work_item_feed",
-    params(ListOptions, ItemListParams),
+    params(ItemFeedOptions, ItemListParams),
     responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
 )]
 #[get("/feeds/work-items")]
@@ -195,7 +195,7 @@ pub async fn work_item_feed(
     path = "/api/v1/feeds/livelihood-projects",
     tag = "feeds",
     operation_id = "livelihood_project_feed",
-    params(ListOptions, ItemListParams),
+    params(ItemFeedOptions, ItemListParams),
     responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
 )]
 #[get("/feeds/livelihood-projects")]
@@ -225,7 +225,7 @@ pub async fn livelihood_project_feed(
     path = "/api/v1/feeds/documents",
     tag = "feeds",
     operation_id = "document_feed",
-    params(ListOptions, DocumentListParams),
+    params(DocumentFeedOptions, DocumentListParams),
     responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
 )]
 #[get("/feeds/documents")]

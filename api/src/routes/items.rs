@@ -16,7 +16,7 @@ use crate::{
     body::{double_option, not_blank},
     error::{ApiError, Result},
     import::format::{format_period, parse_period},
-    listing::{ListOptions, ListRequest, Page, PageRequest},
+    listing::{ItemListOptions, ListRequest, Page, PageRequest},
     query::{IdOrName, split_values},
     resource,
     routes::{CityRef, GetErrors, LeaderRef, ListErrors, UnitRoleOut, list_response},
@@ -141,13 +141,28 @@ impl From<ItemRecord> for LivelihoodProjectOut {
     }
 }
 
+/// An id, or an exact name; comma-separated for several.
+#[derive(ToSchema)]
+#[schema(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+pub struct NameOrId(pub String);
+
+/// Statuses, comma-separated.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^(not_started|in_progress|completed|delayed|cancelled)(,(not_started|in_progress|completed|delayed|cancelled))*$"
+)]
+pub struct StatusList(pub String);
+
 /// Parameters of the work item and livelihood project lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ItemListParams {
     /// City id or admin division code.
-    #[param(example = "330382")]
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: Option<String>,
     /// Document id.
     pub document: Option<Uuid>,
@@ -155,29 +170,29 @@ pub struct ItemListParams {
     pub section: Option<Uuid>,
     /// Leader id or exact name; repeat or comma-separate for any of several.
     #[serde(default)]
-    #[param(example = "何学考")]
+    #[param(example = json!(["何学考"]), value_type = Vec<NameOrId>)]
     pub leader: Vec<String>,
     /// Unit id or exact name; repeat or comma-separate for any of several.
     #[serde(default)]
-    #[param(example = "市发改局")]
+    #[param(example = json!(["市发改局"]), value_type = Vec<NameOrId>)]
     pub unit: Vec<String>,
     /// Only where the unit (or any unit, without `unit`) has this role.
     pub unit_role: Option<UnitRole>,
     /// Status; comma-separate for any of several.
     #[serde(default)]
-    #[param(example = "not_started")]
+    #[param(example = json!(["in_progress,delayed"]), value_type = Vec<StatusList>)]
     pub status: Vec<String>,
     /// Exactly this period: `YYYY` or `YYYY-YYYY`.
-    #[param(example = "2021-2025")]
+    #[param(example = "2021-2025", pattern = "^[0-9]{4}(-[0-9]{4})?$")]
     pub period: Option<String>,
     /// Items whose period covers this year.
     #[param(example = 2021)]
     pub year: Option<i32>,
     /// Group number, or exact leader-group heading / livelihood category name.
-    #[param(example = "公共卫生服务能力提升")]
+    #[param(example = "公共卫生服务能力提升", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub category: Option<String>,
     /// Substring of the content or remarks (Chinese text of any length).
-    #[param(example = "停车")]
+    #[param(example = "停车", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
     /// Items changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
@@ -255,8 +270,8 @@ async fn list<T: Serialize + From<ItemRecord>>(
     path = "/api/v1/work-items",
     tag = "work-items",
     operation_id = "list_work_items",
-    params(ListOptions, ItemListParams),
-    responses((status = 200, description = "A page of work items", body = Page<WorkItemOut>), ListErrors)
+    params(ItemListOptions, ItemListParams),
+    responses((status = 200, description = "A page of work items", content((Page<WorkItemOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/work-items")]
 pub async fn list_work_items(
@@ -290,8 +305,8 @@ pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> R
     path = "/api/v1/livelihood-projects",
     tag = "livelihood-projects",
     operation_id = "list_livelihood_projects",
-    params(ListOptions, ItemListParams),
-    responses((status = 200, description = "A page of livelihood projects", body = Page<LivelihoodProjectOut>), ListErrors)
+    params(ItemListOptions, ItemListParams),
+    responses((status = 200, description = "A page of livelihood projects", content((Page<LivelihoodProjectOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/livelihood-projects")]
 pub async fn list_livelihood_projects(
@@ -325,11 +340,17 @@ pub async fn get_livelihood_project(state: web::Data<AppState>, id: web::Path<Uu
 pub struct UnitAssignmentIn {
     /// The unit's id, or its exact name in the item's city.
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "市发改局")]
+    #[schema(
+        example = "市发改局",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub unit: String,
     pub role: UnitRole,
     /// What the source adds in brackets for this item.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*$")]
     pub note: Option<String>,
 }
 
@@ -338,9 +359,15 @@ pub struct UnitAssignmentIn {
 #[serde(deny_unknown_fields)]
 pub struct GroupIn {
     #[validate(range(min = 1, max = 1000))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub number: i32,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(example = "何学考常务副市长牵头重点工作")]
+    #[schema(
+        example = "何学考常务副市长牵头重点工作",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub heading: Option<String>,
 }
 
@@ -349,9 +376,15 @@ pub struct GroupIn {
 #[serde(deny_unknown_fields)]
 pub struct CategoryIn {
     #[validate(range(min = 1, max = 1000))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub number: i32,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(example = "公共卫生服务能力提升")]
+    #[schema(
+        example = "公共卫生服务能力提升",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: String,
 }
 
@@ -365,23 +398,30 @@ pub struct WorkItemIn {
     pub group: GroupIn,
     /// 序号, unique within the group.
     #[validate(range(min = 1, max = 100000))]
+    #[schema(minimum = 1, maximum = 100000)]
     pub seq: i32,
     #[validate(length(min = 1, max = 5000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 5000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub content: String,
     /// The leader's id, or their exact name in the item's city; null for none.
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50, pattern = "^[^\\u0000]*$")]
     pub leader: Option<String>,
     /// In the order the source lists them; each unit once.
     #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
     pub units: Vec<UnitAssignmentIn>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub remarks: Option<String>,
     /// Defaults to `not_started` on creation; kept on PUT when absent.
     pub status: Option<Status>,
     /// 0–100; defaults to 0 on creation; kept on PUT when absent.
     #[validate(range(min = 0, max = 100))]
+    #[schema(minimum = 0, maximum = 100)]
     pub progress: Option<i32>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub progress_note: Option<String>,
 }
 
@@ -396,26 +436,34 @@ pub struct LivelihoodProjectIn {
     pub category: Option<CategoryIn>,
     /// Project number; with `sub_seq`, unique within the section.
     #[validate(range(min = 1, max = 100000))]
+    #[schema(minimum = 1, maximum = 100000)]
     pub seq: i32,
     /// The sub-item number where a project is split (1., 2.).
     #[validate(range(min = 1, max = 1000))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub sub_seq: Option<i32>,
     #[validate(length(min = 1, max = 5000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 5000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub content: String,
     /// The leader's id, or their exact name in the item's city; null for none.
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50, pattern = "^[^\\u0000]*$")]
     pub leader: Option<String>,
     /// In the order the source lists them; each unit once.
     #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
     pub units: Vec<UnitAssignmentIn>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub remarks: Option<String>,
     /// Defaults to `not_started` on creation; kept on PUT when absent.
     pub status: Option<Status>,
     /// 0–100; defaults to 0 on creation; kept on PUT when absent.
     #[validate(range(min = 0, max = 100))]
+    #[schema(minimum = 0, maximum = 100)]
     pub progress: Option<i32>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub progress_note: Option<String>,
 }
 
@@ -425,18 +473,20 @@ pub struct LivelihoodProjectIn {
 #[serde(deny_unknown_fields)]
 pub struct ItemPatch {
     #[validate(length(min = 1, max = 5000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 5000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub content: Option<String>,
     /// The leader's id or exact name; null for none.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 50))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 50, pattern = "^[^\\u0000]*$")]
     pub leader: Option<Option<String>>,
     /// Replaces the whole list.
     #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
     pub units: Option<Vec<UnitAssignmentIn>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 1000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub remarks: Option<Option<String>>,
     pub status: Option<Status>,
     #[validate(range(min = 0, max = 100))]
@@ -444,7 +494,7 @@ pub struct ItemPatch {
     pub progress: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 1000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub progress_note: Option<Option<String>>,
 }
 

@@ -16,7 +16,7 @@ pub mod users;
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use entity::{city, item_unit, item_unit::UnitRole, leader, unit};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -85,74 +85,6 @@ pub async fn list_response<T: Serialize>(
         }
     }
     Ok(listing.respond(req, options))
-}
-
-/// Registers every `/api/v1` route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(cities::list_cities)
-        .service(cities::get_city)
-        .service(cities::create)
-        .service(cities::replace)
-        .service(cities::patch)
-        .service(cities::delete)
-        .service(cities::revisions)
-        .service(people::leader_writes::create)
-        .service(people::leader_writes::replace)
-        .service(people::leader_writes::patch)
-        .service(people::leader_writes::delete)
-        .service(people::leader_writes::revisions)
-        .service(people::unit_writes::create)
-        .service(people::unit_writes::replace)
-        .service(people::unit_writes::patch)
-        .service(people::unit_writes::delete)
-        .service(people::unit_writes::revisions)
-        .service(documents::create)
-        .service(documents::replace)
-        .service(documents::patch)
-        .service(documents::delete)
-        .service(documents::revisions)
-        .service(sections::list_sections)
-        .service(sections::get_section)
-        .service(sections::create)
-        .service(sections::replace)
-        .service(sections::patch)
-        .service(sections::delete)
-        .service(sections::revisions)
-        .service(items::work_item_writes::create)
-        .service(items::work_item_writes::replace)
-        .service(items::work_item_writes::patch)
-        .service(items::work_item_writes::delete)
-        .service(items::work_item_writes::revisions)
-        .service(items::livelihood_project_writes::create)
-        .service(items::livelihood_project_writes::replace)
-        .service(items::livelihood_project_writes::patch)
-        .service(items::livelihood_project_writes::delete)
-        .service(items::livelihood_project_writes::revisions)
-        .service(users::create_token)
-        .service(users::list_users)
-        .service(users::get_user)
-        .service(users::create_user)
-        .service(users::replace_user)
-        .service(users::patch_user)
-        .service(users::delete_user)
-        .service(users::list_user_revisions)
-        .service(imports::create_import)
-        .service(stats::work_item_stats)
-        .service(stats::livelihood_project_stats)
-        .service(feeds::work_item_feed)
-        .service(feeds::livelihood_project_feed)
-        .service(feeds::document_feed)
-        .service(changes::list_changes)
-        .service(documents::list_documents)
-        .service(documents::get_document)
-        .service(people::list_leaders)
-        .service(people::get_leader)
-        .service(people::list_units)
-        .service(people::get_unit)
-        .service(items::list_work_items)
-        .service(items::get_work_item)
-        .service(items::list_livelihood_projects)
-        .service(items::get_livelihood_project);
 }
 
 /// The errors a list can answer with.

@@ -10,7 +10,7 @@ use validator::Validate;
 use crate::{
     body::{double_option, not_blank},
     error::Result,
-    listing::{ListOptions, ListRequest, Page, PageRequest},
+    listing::{ListRequest, NamedListOptions, Page, PageRequest},
     query::IdOrName,
     resource,
     routes::{CityRef, GetErrors, ListErrors, list_response},
@@ -50,14 +50,23 @@ pub struct UnitOut {
 #[serde(deny_unknown_fields)]
 pub struct LeaderIn {
     /// The city: its id or admin division code. It cannot change.
-    #[schema(example = "330382")]
+    #[validate(custom(function = "crate::body::city_ref"))]
+    #[schema(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: String,
     /// Unique within the city.
     #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
-    #[schema(example = "何学考")]
+    #[schema(example = "何学考", min_length = 1, max_length = 50, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name: String,
     #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
-    #[schema(example = "常务副市长")]
+    #[schema(
+        example = "常务副市长",
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
 }
 
@@ -66,11 +75,12 @@ pub struct LeaderIn {
 #[serde(deny_unknown_fields)]
 pub struct LeaderPatch {
     #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 50, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name: Option<String>,
     /// Null removes the title.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 50, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub title: Option<Option<String>>,
 }
 
@@ -79,11 +89,20 @@ pub struct LeaderPatch {
 #[serde(deny_unknown_fields)]
 pub struct UnitIn {
     /// The city: its id or admin division code. It cannot change.
-    #[schema(example = "330382")]
+    #[validate(custom(function = "crate::body::city_ref"))]
+    #[schema(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: String,
     /// Unique within the city.
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "市发改局")]
+    #[schema(
+        example = "市发改局",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: String,
 }
 
@@ -92,6 +111,7 @@ pub struct UnitIn {
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name: Option<String>,
 }
 
@@ -101,9 +121,13 @@ pub struct UnitPatch {
 #[into_params(parameter_in = Query)]
 pub struct NamedListParams {
     /// City id or admin division code.
-    #[param(example = "330382")]
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: Option<String>,
     /// Substring of the name.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
 }
 
@@ -119,8 +143,8 @@ impl NamedListParams {
     path = "/api/v1/leaders",
     tag = "leaders",
     operation_id = "list_leaders",
-    params(ListOptions, NamedListParams),
-    responses((status = 200, description = "A page of leaders", body = Page<LeaderOut>), ListErrors)
+    params(NamedListOptions, NamedListParams),
+    responses((status = 200, description = "A page of leaders", content((Page<LeaderOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/leaders")]
 pub async fn list_leaders(
@@ -158,8 +182,8 @@ pub async fn get_leader(state: web::Data<AppState>, id: web::Path<Uuid>) -> Resu
     path = "/api/v1/units",
     tag = "units",
     operation_id = "list_units",
-    params(ListOptions, NamedListParams),
-    responses((status = 200, description = "A page of units", body = Page<UnitOut>), ListErrors)
+    params(NamedListOptions, NamedListParams),
+    responses((status = 200, description = "A page of units", content((Page<UnitOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/units")]
 pub async fn list_units(

@@ -11,7 +11,7 @@ use validator::Validate;
 use crate::{
     body::not_blank,
     error::Result,
-    listing::{ListOptions, ListRequest, Page, PageRequest},
+    listing::{ListRequest, Page, PageRequest, SectionListOptions},
     query::IdOrName,
     resource,
     routes::{CityRef, GetErrors, ListErrors, list_response},
@@ -47,14 +47,16 @@ pub struct SectionIn {
     pub document: Uuid,
     /// Unique within the document.
     #[validate(range(min = 1, max = 1000))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub number: i32,
     /// It cannot change while the section has items.
     pub kind: ItemKind,
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub title: String,
     /// `YYYY` or `YYYY-YYYY`.
     #[validate(custom(function = "crate::body::period"))]
-    #[schema(example = "2021")]
+    #[schema(example = "2021", pattern = "^[0-9]{4}(-[0-9]{4})?$")]
     pub period: String,
 }
 
@@ -63,13 +65,16 @@ pub struct SectionIn {
 #[serde(deny_unknown_fields)]
 pub struct SectionPatch {
     #[validate(range(min = 1, max = 1000))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub number: Option<i32>,
     /// It cannot change while the section has items.
     pub kind: Option<ItemKind>,
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub title: Option<String>,
     /// `YYYY` or `YYYY-YYYY`; the section's items take it too.
     #[validate(custom(function = "crate::body::period"))]
+    #[schema(pattern = "^[0-9]{4}(-[0-9]{4})?$")]
     pub period: Option<String>,
 }
 
@@ -79,7 +84,10 @@ pub struct SectionPatch {
 #[into_params(parameter_in = Query)]
 pub struct SectionListParams {
     /// City id or admin division code.
-    #[param(example = "330382")]
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: Option<String>,
     /// Document id.
     pub document: Option<Uuid>,
@@ -93,8 +101,8 @@ pub struct SectionListParams {
     path = "/api/v1/sections",
     tag = "sections",
     operation_id = "list_sections",
-    params(ListOptions, SectionListParams),
-    responses((status = 200, description = "A page of sections", body = Page<SectionDetailOut>), ListErrors)
+    params(SectionListOptions, SectionListParams),
+    responses((status = 200, description = "A page of sections", content((Page<SectionDetailOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
 )]
 #[get("/sections")]
 pub async fn list_sections(
@@ -108,7 +116,7 @@ pub async fn list_sections(
         document: filters.document,
         kind: filters.kind,
     };
-    let listing = sections::list(&state.db, &filter, &page).await?;
+    let listing = sections::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
     list_response(&state, &req, &options, listing, &["city"]).await
 }
 

@@ -12,12 +12,12 @@ use crate::{
     auth::AuthUser,
     body::{Body, double_option, not_blank},
     error::{Problem, Result},
-    listing::{ListOptions, ListRequest, Page, PageRequest},
+    listing::{ListRequest, Page, PageRequest, RevisionListOptions, UserListOptions},
     query::QueryParams,
     resource::{self, Update},
     routes::{
         CityRef,
-        crud::{CreateErrors, DeleteErrors, UpdateErrors},
+        crud::{CreateErrors, DeleteErrors, IfMatch, UpdateErrors},
         list_response,
         revisions::{DeleteParams, NoFilters, RevisionOut},
     },
@@ -36,6 +36,8 @@ pub struct UserOut {
     pub city: Option<CityRef>,
     /// A disabled user cannot log in, and their tokens stop working.
     pub disabled: bool,
+    /// When the password was last set; tokens issued before it no longer work.
+    pub password_changed_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -46,14 +48,18 @@ pub struct UserOut {
 pub struct UserIn {
     /// Letters, digits, `.`, `_` and `-`; unique.
     #[validate(length(min = 3, max = 50), custom(function = "crate::body::username"))]
-    #[schema(example = "yueqing-editor")]
+    #[schema(example = "yueqing-editor", min_length = 3, max_length = 50, pattern = "^[A-Za-z0-9._-]+$")]
     pub username: String,
     #[validate(length(min = 8, max = 200))]
-    #[schema(example = "correct horse battery staple", format = Password)]
+    #[schema(example = "correct horse battery staple", format = Password, min_length = 8, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub password: String,
     pub role: UserRole,
     /// For an editor, the one city (id or admin code) they may write to; null for all.
-    #[schema(example = "330382")]
+    #[validate(custom(function = "crate::body::city_ref"))]
+    #[schema(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub city: Option<String>,
     /// Defaults to false.
     pub disabled: Option<bool>,
@@ -66,10 +72,11 @@ pub struct UserPatch {
     pub role: Option<UserRole>,
     /// City id or admin code; null for all cities.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[validate(custom(function = "crate::body::city_ref"))]
+    #[schema(value_type = Option<String>, pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
     pub city: Option<Option<String>>,
     #[validate(length(min = 8, max = 200))]
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub password: Option<String>,
     pub disabled: Option<bool>,
 }
@@ -79,10 +86,15 @@ pub struct UserPatch {
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     #[validate(length(min = 1, max = 50), custom(function = "not_blank"))]
-    #[schema(example = "yueqing-editor")]
+    #[schema(
+        example = "yueqing-editor",
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub username: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub password: String,
 }
 
@@ -167,9 +179,9 @@ pub async fn create_token(state: web::Data<AppState>, Body(input): Body<TokenReq
     path = "/api/v1/users",
     tag = "users",
     operation_id = "list_users",
-    params(ListOptions),
+    params(UserListOptions),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of users", body = Page<UserOut>), AdminReadErrors)
+    responses((status = 200, description = "A page of users", content((Page<UserOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), AdminReadErrors)
 )]
 #[get("/users")]
 pub async fn list_users(
@@ -234,7 +246,7 @@ pub async fn create_user(
     operation_id = "replace_user",
     params(
         ("id" = Uuid, Path, description = "The user's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; a stale one is a 412")
+        IfMatch
     ),
     request_body = UserIn,
     security(("bearer" = [])),
@@ -262,7 +274,7 @@ pub async fn replace_user(
     operation_id = "patch_user",
     params(
         ("id" = Uuid, Path, description = "The user's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; a stale one is a 412")
+        IfMatch
     ),
     request_body = UserPatch,
     security(("bearer" = [])),
@@ -290,7 +302,7 @@ pub async fn patch_user(
     operation_id = "delete_user",
     params(
         ("id" = Uuid, Path, description = "The user's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on; a stale one is a 412"),
+        IfMatch,
         DeleteParams
     ),
     security(("bearer" = [])),
@@ -313,9 +325,9 @@ pub async fn delete_user(
     path = "/api/v1/users/{id}/revisions",
     tag = "users",
     operation_id = "list_user_revisions",
-    params(("id" = Uuid, Path, description = "The user's id"), ListOptions),
+    params(("id" = Uuid, Path, description = "The user's id"), RevisionListOptions),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of revisions", body = Page<RevisionOut>), AdminReadErrors)
+    responses((status = 200, description = "A page of revisions", content((Page<RevisionOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), AdminReadErrors)
 )]
 #[get("/users/{id}/revisions")]
 pub async fn list_user_revisions(
@@ -327,6 +339,6 @@ pub async fn list_user_revisions(
 ) -> Result<HttpResponse> {
     auth.require_admin()?;
     let page = PageRequest::from_options(&request.options)?;
-    let listing = resource::revisions::<Users>(&state, *id, &page).await?;
+    let listing = resource::revisions::<Users>(&state, *id, request.options.sort.as_deref(), &page).await?;
     list_response(&state, &req, &request.options, listing, &[]).await
 }

@@ -14,6 +14,7 @@ use crate::{
     query::{IdOrName, contains},
     resource::{Resource, WriteContext},
     routes::cities::{CityIn, CityOut, CityPatch},
+    services::dependents::{self, Target},
 };
 
 /// One page of cities whose name (Chinese or English) contains `q`.
@@ -131,6 +132,10 @@ impl Resource for Cities {
         active.updated_at = Set(ctx.now);
         active.update(db).await?;
         Ok(Vec::new())
+    }
+
+    async fn dependents(db: &impl ConnectionTrait, current: &CityOut) -> Result<Vec<Target>> {
+        dependents::of_city(db, current.id).await
     }
 
     async fn delete(

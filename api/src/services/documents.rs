@@ -60,7 +60,7 @@ pub async fn list(
     });
     if let Some(year) = filter.year {
         let first = NaiveDate::from_ymd_opt(year, 1, 1);
-        let next = NaiveDate::from_ymd_opt(year + 1, 1, 1);
+        let next = year.checked_add(1).and_then(|next| NaiveDate::from_ymd_opt(next, 1, 1));
         let (Some(first), Some(next)) = (first, next) else {
             return Err(ApiError::bad_field("year", "is out of range"));
         };

@@ -20,7 +20,10 @@ use crate::{
     query::IdOrName,
     resource::{Resource, WriteContext, snapshot},
     routes::items::{ItemPatch, LivelihoodProjectIn, LivelihoodProjectOut, UnitAssignmentIn, WorkItemIn, WorkItemOut},
-    services::items::{get, load_records},
+    services::{
+        dependents::{self, Target},
+        items::{get, load_records},
+    },
 };
 
 /// An item as a write describes it, whichever its kind.
@@ -301,33 +304,6 @@ pub async fn patch(
     crate::search::refresh(db, &[id]).await
 }
 
-/// Runs `change`, which alters what the items with `ids` embed (a section's period, a unit's
-/// name, a leader's title), refreshes their search text, and returns their updates for the
-/// revision log.
-pub async fn with_item_updates<C: ConnectionTrait>(
-    db: &C,
-    ids: Vec<Uuid>,
-    change: impl AsyncFnOnce(&C) -> Result<()>,
-) -> Result<Vec<Change>> {
-    let before = item_snapshots(db, ids.clone()).await?;
-    change(db).await?;
-    crate::search::refresh(db, &ids).await?;
-    let after = item_snapshots(db, ids).await?;
-    Ok(before
-        .into_iter()
-        .zip(after)
-        .filter(|((.., old), (.., new))| old != new)
-        .map(|((collection, id, city, old), (.., new))| Change {
-            resource_type: collection,
-            resource_id: id,
-            city_id: Some(city),
-            action: Action::Update,
-            before: Some(old),
-            after: Some(new),
-        })
-        .collect())
-}
-
 /// The items with `ids` as the API shows them: (collection, id, city, JSON), ordered by id.
 pub async fn item_snapshots(
     db: &impl ConnectionTrait,
@@ -412,6 +388,14 @@ macro_rules! item_resource {
             ) -> Result<Vec<Change>> {
                 patch(db, current.item.id, current.item.city.id, input, ctx).await?;
                 Ok(Vec::new())
+            }
+
+            async fn dependents(db: &impl ConnectionTrait, current: &$out) -> Result<Vec<Target>> {
+                dependents::of_item_section(db, current.item.section.id).await
+            }
+
+            async fn dependents_of_input(db: &impl ConnectionTrait, input: &$input) -> Result<Vec<Target>> {
+                dependents::of_item_section(db, input.section).await
             }
 
             async fn delete(

@@ -2,6 +2,7 @@
 //! pool or inside a transaction.
 
 pub mod cities;
+pub mod dependents;
 pub mod documents;
 pub mod item_writes;
 pub mod items;

@@ -4,8 +4,7 @@ use entity::{city, item, item_unit, leader, unit};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Select,
     sea_query::{Expr, IntoIden, Query},
 };
 use uuid::Uuid;
@@ -20,7 +19,11 @@ use crate::{
         CityRef,
         people::{LeaderIn, LeaderOut, LeaderPatch, UnitIn, UnitOut, UnitPatch},
     },
-    services::{cities::resolve_city, item_writes::with_item_updates, items::by_id},
+    services::{
+        cities::resolve_city,
+        dependents::{self, Target},
+        items::by_id,
+    },
 };
 
 /// Filters for a list of leaders or units.
@@ -202,19 +205,12 @@ impl Resource for Leaders {
         if let Some(title) = patch.title {
             active.title = Set(title.map(|t| t.trim().to_owned()));
         }
-        // Items embed their leader's name and title: they change with it.
-        let led: Vec<Uuid> = item::Entity::find()
-            .select_only()
-            .column(item::Column::Id)
-            .filter(item::Column::LeaderId.eq(current.id))
-            .into_tuple()
-            .all(db)
-            .await?;
-        with_item_updates(db, led, async |db| {
-            active.update(db).await?;
-            Ok(())
-        })
-        .await
+        active.update(db).await?;
+        Ok(Vec::new())
+    }
+
+    async fn dependents(db: &impl ConnectionTrait, current: &LeaderOut) -> Result<Vec<Target>> {
+        dependents::of_leader(db, current.id).await
     }
 
     async fn delete(
@@ -292,19 +288,12 @@ impl Resource for Units {
         if let Some(name) = patch.name {
             active.name = Set(name.trim().to_owned());
         }
-        // Items embed (and are searched by) their units' names: they change with it.
-        let named_by: Vec<Uuid> = item_unit::Entity::find()
-            .select_only()
-            .column(item_unit::Column::ItemId)
-            .filter(item_unit::Column::UnitId.eq(current.id))
-            .into_tuple()
-            .all(db)
-            .await?;
-        with_item_updates(db, named_by, async |db| {
-            active.update(db).await?;
-            Ok(())
-        })
-        .await
+        active.update(db).await?;
+        Ok(Vec::new())
+    }
+
+    async fn dependents(db: &impl ConnectionTrait, current: &UnitOut) -> Result<Vec<Target>> {
+        dependents::of_unit(db, current.id).await
     }
 
     async fn delete(

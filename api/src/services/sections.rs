@@ -21,7 +21,8 @@ use crate::{
         sections::{SectionDetailOut, SectionIn, SectionPatch},
     },
     services::{
-        item_writes::with_item_updates,
+        dependents::{self, Target},
+        documents::Documents,
         items::{by_id, count_by_section},
     },
 };
@@ -38,6 +39,7 @@ pub struct SectionFilter {
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &SectionFilter,
+    sort: Option<&str>,
     page: &PageRequest,
 ) -> Result<Listing<SectionDetailOut>> {
     let mut select = section::Entity::find();
@@ -68,7 +70,7 @@ pub async fn list(
             col(section::Column::Number, "/number", KeyKind::Int),
         ],
     )];
-    let ordering = resolve_sort(None, &keys, col(section::Column::Id, "/id", KeyKind::Uuid))?;
+    let ordering = resolve_sort(sort, &keys, col(section::Column::Id, "/id", KeyKind::Uuid))?;
     let mut listing = fetch(db, select, ordering, page).await?;
     let items = embed(db, std::mem::take(&mut listing.items)).await?;
     Ok(listing.with_items(items))
@@ -224,33 +226,29 @@ impl Resource for Sections {
         if let Some(title) = patch.title {
             active.title = Set(title.trim().to_owned());
         }
-        let mut changes = Vec::new();
         if let Some(period) = patch.period.filter(|p| p != &current.period) {
             let (start, end) = period_of(&period)?;
             active.period_start = Set(start);
             active.period_end = Set(end);
-            // The section's items share its period: they change with it.
-            let item_ids: Vec<Uuid> = item::Entity::find()
-                .select_only()
-                .column(item::Column::Id)
+            // The section's items share its period (their updates are recorded as dependents).
+            item::Entity::update_many()
+                .col_expr(item::Column::PeriodStart, start.into())
+                .col_expr(item::Column::PeriodEnd, end.into())
+                .col_expr(item::Column::UpdatedAt, ctx.now.into())
                 .filter(item::Column::SectionId.eq(current.id))
-                .into_tuple()
-                .all(db)
+                .exec(db)
                 .await?;
-            changes = with_item_updates(db, item_ids, async |db| {
-                item::Entity::update_many()
-                    .col_expr(item::Column::PeriodStart, start.into())
-                    .col_expr(item::Column::PeriodEnd, end.into())
-                    .col_expr(item::Column::UpdatedAt, ctx.now.into())
-                    .filter(item::Column::SectionId.eq(current.id))
-                    .exec(db)
-                    .await?;
-                Ok(())
-            })
-            .await?;
         }
         active.update(db).await?;
-        Ok(changes)
+        Ok(Vec::new())
+    }
+
+    async fn dependents(db: &impl ConnectionTrait, current: &SectionDetailOut) -> Result<Vec<Target>> {
+        dependents::of_section(db, current.id, current.document_id).await
+    }
+
+    async fn dependents_of_input(_: &impl ConnectionTrait, input: &SectionIn) -> Result<Vec<Target>> {
+        Ok(vec![(Documents::COLLECTION, input.document)])
     }
 
     async fn delete(

@@ -144,6 +144,7 @@ fn user_out(u: user::Model, city: Option<CityRef>) -> UserOut {
         role: u.role,
         city,
         disabled: u.disabled,
+        password_changed_at: u.password_changed_at,
         created_at: u.created_at,
         updated_at: u.updated_at,
     }
