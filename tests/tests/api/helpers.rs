@@ -276,6 +276,8 @@ async fn postgres_template(seeded: bool) -> &'static str {
                 // Someone else finished first; theirs is as good as ours.
                 drop_postgres_database(building);
             } else {
+                let stamp = format!("COMMENT ON DATABASE {name} IS '{}'", now_seconds());
+                let _ = admin.execute_unprepared(&stamp).await;
                 drop_stale_templates(&admin).await;
             }
         }
@@ -285,23 +287,28 @@ async fn postgres_template(seeded: bool) -> &'static str {
     .await
 }
 
-/// Drops the templates of earlier builds of the tests, so they do not pile up.
+/// Drops the templates of earlier builds of the tests, so they do not pile up. A template is
+/// stamped with its creation time (a database comment), and only templates of other builds that
+/// are more than a day old go: a test run of another build may be using a younger one.
 async fn drop_stale_templates(admin: &DatabaseConnection) {
     let current = [template_key(true), template_key(false)];
     let Ok(rows) = admin
         .query_all_raw(sea_orm::Statement::from_string(
             admin.get_database_backend(),
-            "SELECT datname FROM pg_database WHERE datname LIKE 'duban\\_template\\_%'",
+            "SELECT datname, COALESCE(shobj_description(oid, 'pg_database'), '0') AS stamp FROM pg_database \
+             WHERE datname LIKE 'duban\\_template\\_%'",
         ))
         .await
     else {
         return;
     };
+    let day_ago = now_seconds() - 24 * 3600;
     for row in rows {
-        let Ok(name) = row.try_get::<String>("", "datname") else {
+        let (Ok(name), Ok(stamp)) = (row.try_get::<String>("", "datname"), row.try_get::<String>("", "stamp")) else {
             continue;
         };
-        if !current.iter().any(|key| name.starts_with(&format!("duban_template_{key}"))) {
+        let ours = current.iter().any(|key| name.starts_with(&format!("duban_template_{key}")));
+        if !ours && stamp.parse::<i64>().unwrap_or(0) < day_ago {
             let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await;
         }
     }
@@ -333,4 +340,202 @@ fn init_logs() {
 pub fn find<'a>(items: &'a [Value], field: &str, value: impl Into<Value>) -> &'a Value {
     let value = value.into();
     items.iter().find(|item| item[field] == value).unwrap_or_else(|| panic!("no item with {field} = {value}"))
+}
+
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub use entity::user::UserRole;
+pub use reqwest::Method;
+
+/// A response read whole: status, headers, and the body as JSON (`Null` when empty, a string
+/// when it is not JSON).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `ETag`; panics without one.
+    pub fn etag(&self) -> String {
+        self.header("etag").unwrap_or_else(|| panic!("no ETag in a {} answer: {}", self.status, self.body)).to_owned()
+    }
+
+    /// Asserts the reply has `status`; returns the body.
+    pub fn expect(&self, status: StatusCode) -> &Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        &self.body
+    }
+
+    /// Asserts the reply is an RFC 9457 problem with `status`; returns its body.
+    pub fn problem(&self, status: StatusCode) -> &Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
+        for field in ["type", "title", "detail"] {
+            assert!(self.body[field].as_str().is_some_and(|s| !s.is_empty()), "problem lacks {field}: {}", self.body);
+        }
+        assert_eq!(self.body["status"], status.as_u16());
+        &self.body
+    }
+
+    /// Asserts the reply is a 401 problem that asks for a bearer token.
+    pub fn unauthorized(&self) -> &Value {
+        assert_eq!(self.status, StatusCode::UNAUTHORIZED, "body: {}", self.body);
+        let challenge = self.header("www-authenticate").unwrap_or_else(|| panic!("no WWW-Authenticate: {}", self.body));
+        assert!(challenge.starts_with("Bearer"), "WWW-Authenticate: {challenge}");
+        self.problem(StatusCode::UNAUTHORIZED)
+    }
+
+    /// The fields a validation problem names, in order.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors in {}", self.body))
+            .iter()
+            .map(|e| e["field"].as_str().expect("a field").to_owned())
+            .collect()
+    }
+}
+
+/// A user the tests created and logged in as.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub username: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// `method path` with an optional bearer token, JSON body and extra headers, read whole.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read_reply(request.send().await.expect("the request is sent")).await
+    }
+
+    /// Like [`TestApp::send`], on a task of its own: for requests that must run at the same time.
+    pub fn spawn_send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> tokio::task::JoinHandle<Reply> {
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        tokio::spawn(async move { read_reply(request.send().await.expect("the request is sent")).await })
+    }
+
+    /// `method path` with a raw body sent as `application/json`, for bodies that are not JSON.
+    pub async fn send_bytes(&self, method: Method, path: &str, token: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read_reply(request.send().await.expect("the request is sent")).await
+    }
+
+    /// Creates a user through the library (as `duban user create` does), with [`PASSWORD`].
+    pub async fn create_user(&self, username: &str, role: UserRole, city: Option<&str>) -> Uuid {
+        api::services::users::create_user(&self.db, username, PASSWORD, role, city)
+            .await
+            .unwrap_or_else(|e| panic!("user {username} is created: {e}"))
+    }
+
+    /// `POST /api/v1/auth/token`.
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        let body = serde_json::json!({"username": username, "password": password});
+        self.send(Method::POST, "/api/v1/auth/token", None, Some(body), &[]).await
+    }
+
+    /// A new user of `role` (an editor limited to `city`, a code, when given), logged in over HTTP.
+    pub async fn session(&self, role: UserRole, city: Option<&str>) -> Session {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let role_name = serde_json::to_value(role).expect("a role").as_str().expect("a string").to_owned();
+        let username = format!("{role_name}-{}-{n}", city.unwrap_or("all"));
+        let id = self.create_user(&username, role, city).await;
+        let reply = self.login(&username, PASSWORD).await;
+        let token = reply.expect(StatusCode::OK)["access_token"].as_str().expect("a token").to_owned();
+        Session { id, username, token }
+    }
+
+    /// A bearer token of a new user of `role`, limited to `city` when given.
+    pub async fn token(&self, role: UserRole, city: Option<&str>) -> String {
+        self.session(role, city).await.token
+    }
+
+    /// A bearer token of a new admin.
+    pub async fn admin_token(&self) -> String {
+        self.token(UserRole::Admin, None).await
+    }
+
+    /// How many revisions the log holds, read from the database.
+    pub async fn revision_count(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::revision::Entity::find().count(&self.db).await.expect("revisions are counted")
+    }
+}
+
+async fn read_reply(response: Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("a body");
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    Reply { status, headers, body }
+}
+
+/// The claims of a token, decoded without checking its signature.
+pub fn token_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("the payload is base64url");
+    serde_json::from_slice(&bytes).expect("the payload is JSON")
+}
+
+/// A token of `claims` signed with `algorithm` (an HMAC one) and `secret`.
+pub fn sign_token(claims: &Value, algorithm: jsonwebtoken::Algorithm, secret: &str) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(algorithm), claims, &key).expect("the token is signed")
+}
+
+/// Seconds since the epoch.
+pub fn now_seconds() -> i64 {
+    let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after the epoch");
+    i64::try_from(elapsed.as_secs()).expect("in range")
 }

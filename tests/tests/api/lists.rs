@@ -148,7 +148,11 @@ async fn q_finds_chinese_substrings_in_content_and_remarks(backend: Backend) {
     assert!(remarks.iter().all(|i| {
         i["content"].as_str().unwrap_or("").contains("市委改革办")
             || i["remarks"].as_str().unwrap_or("").contains("市委改革办")
-            || i["units"].as_array().expect("units").iter().any(|u| u["name"].as_str().unwrap_or("").contains("市委改革办"))
+            || i["units"]
+                .as_array()
+                .expect("units")
+                .iter()
+                .any(|u| u["name"].as_str().unwrap_or("").contains("市委改革办"))
     }));
     // LIKE wildcards are literal characters.
     let all = app.get_all("/api/v1/work-items", &[]).await;

@@ -3,8 +3,15 @@
 
 mod helpers;
 
+mod auth;
+mod caching;
+mod concurrency;
+mod dashboards;
 mod docs;
 mod errors;
+mod feeds;
 mod import;
 mod lists;
 mod seed;
+mod sync;
+mod writes;
