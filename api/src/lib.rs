@@ -14,6 +14,7 @@ pub mod error;
 pub mod import;
 pub mod journal;
 pub mod listing;
+pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod resource;

@@ -68,7 +68,7 @@ macro_rules! api {
                 (name = "stats", description = "Aggregates for dashboards"),
                 (name = "feeds", description = "JSON Feed 1.1 for portals"),
                 (name = "changes", description = "Every change in commit order, for mirroring"),
-                (name = "health", description = "Liveness and readiness"),
+                (name = "health", description = "Liveness, readiness and metrics"),
             )
         )]
         pub struct ApiDoc;
@@ -153,6 +153,7 @@ api! {
         changes::list_changes,
     ],
     root: [
+        crate::metrics::metrics,
         health::live,
         health::ready,
     ],

@@ -17,7 +17,7 @@ use crate::{
     config::{Config, ServeConfig},
     db,
     error::ApiError,
-    import, openapi,
+    import, metrics, openapi, telemetry,
 };
 
 /// What every handler can reach.
@@ -81,6 +81,8 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(caching::conditional_get))
+            .wrap(from_fn(metrics::count))
+            .wrap(from_fn(telemetry::request_id_header))
             .wrap(TracingLogger::default())
             .wrap(cors(&origins))
             .app_data(state.clone())

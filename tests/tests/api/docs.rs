@@ -48,4 +48,13 @@ async fn health_endpoints_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     assert_eq!(app.get_ok("/health/live", &[]).await["status"], "ok");
     assert_eq!(app.get_ok("/health/ready", &[]).await["status"], "ok");
+    let response = app.get("/api/v1/cities", &[]).await;
+    let request_id = response.headers().get("x-request-id").expect("a request id").to_str().expect("ascii").to_owned();
+    assert!(!request_id.is_empty());
+    let metrics = app.get("/metrics", &[]).await.text().await.expect("text");
+    assert!(
+        metrics.contains("duban_http_requests_total{method=\"GET\",route=\"/api/v1/cities\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("duban_database_up 1"), "{metrics}");
 }

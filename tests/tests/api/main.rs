@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod caching;
 mod concurrency;
+mod contract;
 mod dashboards;
 mod docs;
 mod errors;

@@ -1,0 +1,95 @@
+//! The OpenAPI document against the live server: every documented operation is served, every other
+//! method on a documented path is a 405 naming the documented ones, and the document carries what
+//! client generators need.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::{
+    helpers::{Backend, TestApp},
+    on_both_backends,
+};
+
+on_both_backends!(every_documented_operation_is_served_and_nothing_else_is,);
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// A concrete URL for a documented path: ids that name nothing (a 404 from the handler, not the
+/// router), the city by its code.
+fn concrete(path: &str) -> String {
+    path.replace("/cities/{id}", "/cities/330382").replace("{id}", "01900000-0000-7000-8000-000000000000")
+}
+
+async fn every_documented_operation_is_served_and_nothing_else_is(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spec = app.get_ok("/api-docs/openapi.json", &[]).await;
+    let paths = spec["paths"].as_object().expect("paths");
+    assert!(paths.len() > 30, "the document lists the API");
+    let mut operation_ids = BTreeSet::new();
+    for (path, item) in paths {
+        let documented: BTreeSet<&str> = METHODS.iter().copied().filter(|m| item.get(*m).is_some()).collect();
+        for method in METHODS {
+            let url = format!("{}{}", app.address, concrete(path));
+            let method_upper: Method = method.to_uppercase().parse().expect("a method");
+            let response = app.client.request(method_upper.clone(), &url).send().await.expect("sent");
+            let status = response.status();
+            let allow = response.headers().get("allow").map(|v| v.to_str().expect("ascii").to_owned());
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            if documented.contains(method) {
+                // Served: the handler answered (a 404 for an unknown id says which resource).
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not served");
+                let unrouted = body["detail"].as_str().is_some_and(|d| d.starts_with("no resource at"));
+                assert!(!unrouted, "{method} {path} is documented but no route takes it: {body}");
+                let operation = &item[method];
+                let id =
+                    operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                assert!(operation_ids.insert(id.to_owned()), "operationId {id} is used twice");
+                assert!(operation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{id} has no summary");
+                assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()), "{id} has no tag");
+                check_responses(id, operation, method != "get");
+                if status.is_client_error() || status.is_server_error() {
+                    let code = status.as_u16().to_string();
+                    assert!(
+                        operation["responses"].get(&code).is_some(),
+                        "{method} {path} answered {code}, which it does not document: {body}"
+                    );
+                }
+            } else {
+                assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is not documented but answered");
+                let allowed: BTreeSet<String> =
+                    allow.unwrap_or_default().split(", ").map(str::to_lowercase).filter(|m| !m.is_empty()).collect();
+                let expected: BTreeSet<String> = documented.iter().map(|m| (*m).to_owned()).collect();
+                assert_eq!(allowed, expected, "Allow of {path}");
+            }
+        }
+    }
+    // What generators and readers need beyond the operations.
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["info"]["license"]["name"].is_string() && spec["info"]["contact"]["url"].is_string());
+    assert!(spec["servers"].as_array().is_some_and(|s| !s.is_empty()));
+    assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // A path no one documented is a 404, whatever the method.
+    for method in [Method::GET, Method::POST] {
+        let response =
+            app.client.request(method, format!("{}/api/v1/nowhere", app.address)).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+}
+
+/// Every error response is problem+json; every write needs the bearer token and documents 401.
+fn check_responses(id: &str, operation: &Value, write: bool) {
+    let responses = operation["responses"].as_object().unwrap_or_else(|| panic!("{id} has no responses"));
+    for (code, response) in responses {
+        if code.starts_with('4') || code.starts_with('5') {
+            assert!(response["content"].get("application/problem+json").is_some(), "{id}: {code} is not problem+json");
+        }
+    }
+    let secured = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+    let public_write = id == "create_token";
+    if write && !public_write {
+        assert!(secured, "{id} writes but does not name the bearer scheme");
+        assert!(responses.contains_key("401") && responses.contains_key("403"), "{id} does not document 401/403");
+    }
+}
