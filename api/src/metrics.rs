@@ -20,7 +20,9 @@ use actix_web::{
 use crate::{db, startup::AppState};
 
 /// (method, route pattern, status) → (count, seconds).
-static REQUESTS: LazyLock<Mutex<BTreeMap<(String, String, u16), (u64, f64)>>> = LazyLock::new(Default::default);
+type Tallies = BTreeMap<(String, String, u16), (u64, f64)>;
+
+static REQUESTS: LazyLock<Mutex<Tallies>> = LazyLock::new(Default::default);
 
 /// The middleware: counts every answered request under its route pattern (not its raw path, so
 /// ids do not explode the label set).

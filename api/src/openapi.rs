@@ -33,6 +33,44 @@ impl Modify for BearerScheme {
     }
 }
 
+/// Replaces every inline schema that repeats a component schema with a reference to it, so
+/// generated clients share one `Problem` and one record type per resource instead of a copy per
+/// response. (utoipa inlines the record schema into generic envelopes and `#[to_schema]`
+/// responses.)
+struct ShareComponents;
+
+impl Modify for ShareComponents {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
+        let components: Vec<(String, serde_json::Value)> = document["components"]["schemas"]
+            .as_object()
+            .map(|schemas| schemas.iter().map(|(name, schema)| (name.clone(), schema.clone())).collect())
+            .unwrap_or_default();
+        fn share(value: &mut serde_json::Value, components: &[(String, serde_json::Value)], top: Option<&str>) {
+            if let Some((name, _)) =
+                components.iter().find(|(name, schema)| Some(name.as_str()) != top && schema == value)
+            {
+                *value = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+                return;
+            }
+            match value {
+                serde_json::Value::Object(map) => map.values_mut().for_each(|v| share(v, components, None)),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|v| share(v, components, None)),
+                _ => {}
+            }
+        }
+        share(&mut document["paths"], &components, None);
+        if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+            for (name, schema) in schemas.iter_mut() {
+                share(schema, &components, Some(name.as_str()));
+            }
+        }
+        if let Ok(shared) = serde_json::from_value(document) {
+            *openapi = shared;
+        }
+    }
+}
+
 /// Defines [`ApiDoc`] and the functions that register the handlers from one list, so that every
 /// route the server has is in the document and every operation in the document is served.
 macro_rules! api {
@@ -51,7 +89,7 @@ macro_rules! api {
                 contact(name = "Duban maintainers", url = "https://github.com/duban-dev/duban")
             ),
             servers((url = "/", description = "This server")),
-            modifiers(&BearerScheme),
+            modifiers(&BearerScheme, &ShareComponents),
             components(schemas(crate::services::stats::GroupBy, crate::routes::items::NameOrId, crate::routes::items::StatusList)),
             paths($($($v1)::+,)+ $($($root)::+),+),
             tags(

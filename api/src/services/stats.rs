@@ -71,7 +71,7 @@ pub struct Group {
     /// The group's identity: `{id, code, name}` for a city, `{id, doc_number, title}` for a
     /// document, `{id, name, title}` for a leader (null for items with none), `{id, name, role}`
     /// for a unit, `{status}`, `{period}`, `{number, name}` for a category.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub key: Value,
     #[serde(flatten)]
     pub tally: Tally,
