@@ -201,13 +201,63 @@ api! {
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
     JSON.get_or_init(|| {
-        let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|error| {
+        let document = serde_json::to_value(ApiDoc::openapi()).map(share_parameters);
+        let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {
             // Serialising derived structs cannot fail short of a bug in utoipa; say so in the body.
             format!("{{\"error\":\"failed to serialise the OpenAPI document: {error}\"}}")
         });
         json.push('\n');
         json
     })
+}
+
+/// Moves every parameter that two or more operations share into `components.parameters` and
+/// refers to it there, so the list options and filters are defined once. A parameter keeps its
+/// own name; where operations document different variants of it (each list its own sort
+/// fields), each variant is named after the first operation that uses it.
+fn share_parameters(mut document: serde_json::Value) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    let mut uses: Vec<(Value, Vec<(String, usize)>, String)> = Vec::new();
+    let operations = |paths: &Map<String, Value>| -> Vec<(String, String, Value)> {
+        let mut list = Vec::new();
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                list.push((path.clone(), method.clone(), operation.clone()));
+            }
+        }
+        list
+    };
+    let Some(paths) = document["paths"].as_object().cloned() else { return document };
+    for (path, method, operation) in operations(&paths) {
+        let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+        for (index, parameter) in operation["parameters"].as_array().into_iter().flatten().enumerate() {
+            let at = format!("{path} {method}");
+            match uses.iter_mut().find(|(p, ..)| p == parameter) {
+                Some((_, places, _)) => places.push((at, index)),
+                None => uses.push((parameter.clone(), vec![(at, index)], id.clone())),
+            }
+        }
+    }
+    let mut components = Map::new();
+    for (parameter, places, first_operation) in &uses {
+        if places.len() < 2 {
+            continue;
+        }
+        let name = parameter["name"].as_str().unwrap_or("parameter");
+        let variants = uses.iter().filter(|(p, places, _)| p["name"] == parameter["name"] && places.len() >= 2).count();
+        let key = if variants == 1 { name.to_owned() } else { format!("{name}.{first_operation}") };
+        let key = key.replace(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')), "_");
+        for (at, index) in places {
+            let (path, method) = at.split_once(' ').unwrap_or_default();
+            document["paths"][path][method]["parameters"][*index] =
+                serde_json::json!({ "$ref": format!("#/components/parameters/{key}") });
+        }
+        components.insert(key, parameter.clone());
+    }
+    if !components.is_empty() {
+        document["components"]["parameters"] = Value::Object(components);
+    }
+    document
 }
 
 /// The methods the document lists for the route matching `path`, or `None` when no route does.

@@ -138,6 +138,21 @@ async fn lock_row(db: &impl ConnectionTrait, table: &'static str, id: Uuid) -> R
     Ok(())
 }
 
+/// The resource a PUT, PATCH or DELETE changes: locked for this transaction, writable by `auth`,
+/// and still the version `If-Match` names.
+async fn locked_for_write<R: Resource>(
+    txn: &impl ConnectionTrait,
+    auth: &AuthUser,
+    req: &HttpRequest,
+    id: Uuid,
+) -> Result<R::Out> {
+    lock_row(txn, R::TABLE, id).await?;
+    let current = R::load(txn, id).await?;
+    authorize(auth, R::city_of(&current))?;
+    check_if_match(req, &etag(&current))?;
+    Ok(current)
+}
+
 fn context(auth: &AuthUser) -> WriteContext {
     WriteContext { now: Utc::now(), actor: Actor { id: Some(auth.id), name: auth.username.clone() } }
 }
@@ -207,10 +222,7 @@ pub async fn update<R: Resource>(
 ) -> Result<HttpResponse> {
     let ctx = context(auth);
     let txn = state.db.begin().await?;
-    lock_row(&txn, R::TABLE, id).await?;
-    let before = R::load(&txn, id).await?;
-    authorize(auth, R::city_of(&before))?;
-    check_if_match(req, &etag(&before))?;
+    let before = locked_for_write::<R>(&txn, auth, req, id).await?;
     if let Update::Replace(input) = &update {
         // A replacement may not move the resource to a city the writer cannot write to.
         authorize(auth, R::city_of_input(&txn, input).await?)?;
@@ -253,10 +265,7 @@ pub async fn delete<R: Resource>(
 ) -> Result<HttpResponse> {
     let ctx = context(auth);
     let txn = state.db.begin().await?;
-    lock_row(&txn, R::TABLE, id).await?;
-    let before = R::load(&txn, id).await?;
-    authorize(auth, R::city_of(&before))?;
-    check_if_match(req, &etag(&before))?;
+    let before = locked_for_write::<R>(&txn, auth, req, id).await?;
     let dependents = R::dependents(&txn, &before).await?;
     let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let mut changes = R::delete(&txn, &before, cascade, &ctx).await?;
