@@ -217,7 +217,9 @@ pub fn json() -> &'static str {
 /// fields), each variant is named after the first operation that uses it.
 fn share_parameters(mut document: serde_json::Value) -> serde_json::Value {
     use serde_json::{Map, Value};
-    let mut uses: Vec<(Value, Vec<(String, usize)>, String)> = Vec::new();
+    /// A parameter, where it is used (operation, index), and the first operation using it.
+    type Use = (Value, Vec<(String, usize)>, String);
+    let mut uses: Vec<Use> = Vec::new();
     let operations = |paths: &Map<String, Value>| -> Vec<(String, String, Value)> {
         let mut list = Vec::new();
         for (path, item) in paths {
