@@ -184,11 +184,14 @@ impl ResponseError for ApiError {
 impl From<DbErr> for ApiError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {
+            // The database's own wording names tables and constraints: log it, say it plainly.
             Some(SqlErr::UniqueConstraintViolation(detail)) => {
-                Self::Conflict(format!("a record with the same natural key exists ({detail})"))
+                tracing::info!(detail, "unique constraint violated");
+                Self::Conflict("a record with the same natural key exists".to_owned())
             }
             Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
-                Self::Conflict(format!("the record is referenced by, or refers to, another ({detail})"))
+                tracing::info!(detail, "foreign key constraint violated");
+                Self::Conflict("the record is referenced by, or refers to, another record".to_owned())
             }
             _ => Self::Internal(anyhow::Error::new(error).context("database operation failed")),
         }

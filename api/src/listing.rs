@@ -67,7 +67,12 @@ pub struct ListOptions {
 
 /// The list options as OpenAPI parameters, for a list sorted by `sort_fields` (the first is the
 /// default) that can embed `includes`.
-pub fn list_options(sort_fields: &[&str], includes: &[&str], representations: bool) -> Vec<Parameter> {
+pub fn list_options(
+    sort_fields: &[&str],
+    default_sort: &str,
+    includes: &[&str],
+    representations: bool,
+) -> Vec<Parameter> {
     let query = |name: &str, description: String, schema: Object| {
         ParameterBuilder::new()
             .name(name)
@@ -110,7 +115,7 @@ pub fn list_options(sort_fields: &[&str], includes: &[&str], representations: bo
             format!(
                 "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`.",
                 sort_fields.join(", "),
-                sort_fields.first().copied().unwrap_or("id")
+                default_sort
             ),
             text(format!("^{sort_field}(,{sort_field})*$")),
         ),
@@ -142,14 +147,14 @@ pub fn list_options(sort_fields: &[&str], includes: &[&str], representations: bo
 
 /// Defines zero-sized types whose OpenAPI parameters are a list's options.
 macro_rules! list_option_docs {
-    ($($(#[$doc:meta])* $name:ident: sort [$($sort:literal),+], include [$($include:literal),*], representations $repr:literal;)+) => {
+    ($($(#[$doc:meta])* $name:ident: sort [$($sort:literal),+] default $default:literal, include [$($include:literal),*], representations $repr:literal;)+) => {
         $(
             $(#[$doc])*
             pub struct $name;
 
             impl utoipa::IntoParams for $name {
                 fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-                    list_options(&[$($sort),+], &[$($include),*], $repr)
+                    list_options(&[$($sort),+], $default, &[$($include),*], $repr)
                 }
             }
         )+
@@ -158,23 +163,23 @@ macro_rules! list_option_docs {
 
 list_option_docs! {
     /// The options of the work item and livelihood project lists.
-    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at"], include ["city", "document"], representations true;
+    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at"] default "seq", include ["city", "document"], representations true;
     /// The options of the item feeds.
-    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at"], include [], representations false;
+    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at"] default "-updated_at", include [], representations false;
     /// The options of the document list.
-    DocumentListOptions: sort ["issued_on", "doc_number", "created_at", "updated_at"], include ["city"], representations true;
+    DocumentListOptions: sort ["issued_on", "doc_number", "created_at", "updated_at"] default "-issued_on", include ["city"], representations true;
     /// The options of the document feed.
-    DocumentFeedOptions: sort ["updated_at", "issued_on", "doc_number", "created_at"], include [], representations false;
+    DocumentFeedOptions: sort ["updated_at", "issued_on", "doc_number", "created_at"] default "-updated_at", include [], representations false;
     /// The options of the city list.
-    CityListOptions: sort ["code", "name", "name_en", "created_at", "updated_at"], include [], representations true;
+    CityListOptions: sort ["code", "name", "name_en", "created_at", "updated_at"] default "code", include [], representations true;
     /// The options of the leader and unit lists.
-    NamedListOptions: sort ["name", "created_at"], include ["city"], representations true;
+    NamedListOptions: sort ["name", "created_at"] default "name", include ["city"], representations true;
     /// The options of the section list.
-    SectionListOptions: sort ["number"], include ["city"], representations true;
+    SectionListOptions: sort ["number"] default "number", include ["city"], representations true;
     /// The options of the user list.
-    UserListOptions: sort ["username", "created_at"], include ["city"], representations true;
+    UserListOptions: sort ["username", "created_at"] default "username", include ["city"], representations true;
     /// The options of revision lists.
-    RevisionListOptions: sort ["seq"], include [], representations true;
+    RevisionListOptions: sort ["seq"] default "seq", include [], representations true;
 }
 
 /// The parameters every list takes, by name (they are split from the list's own filters).

@@ -139,6 +139,7 @@ fn cors(origins: &[String]) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-total-count"),
+            header::HeaderName::from_static("x-request-id"),
         ])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {

@@ -191,7 +191,7 @@ pub struct ItemListParams {
     /// Group number, or exact leader-group heading / livelihood category name.
     #[param(example = "公共卫生服务能力提升", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub category: Option<String>,
-    /// Substring of the content or remarks (Chinese text of any length).
+    /// Substring of the content, the remarks or a unit's name (Chinese text of any length).
     #[param(example = "停车", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
     /// Items changed at or after this time (RFC 3339).
@@ -271,7 +271,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
     tag = "work-items",
     operation_id = "list_work_items",
     params(ItemListOptions, ItemListParams),
-    responses((status = 200, description = "A page of work items", content((Page<WorkItemOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
+    responses((status = 200, description = "A page of work items", content((Page<WorkItemOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/work-items")]
 pub async fn list_work_items(
@@ -306,7 +306,7 @@ pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> R
     tag = "livelihood-projects",
     operation_id = "list_livelihood_projects",
     params(ItemListOptions, ItemListParams),
-    responses((status = 200, description = "A page of livelihood projects", content((Page<LivelihoodProjectOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json"))), ListErrors)
+    responses((status = 200, description = "A page of livelihood projects", content((Page<LivelihoodProjectOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/livelihood-projects")]
 pub async fn list_livelihood_projects(
