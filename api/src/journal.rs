@@ -109,6 +109,42 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, changes: Vec<Chang
     Ok(())
 }
 
+/// Waits for the writers ahead in the journal and holds them off until this transaction ends, so
+/// that what it reads from here on includes every change committed before its own. PostgreSQL
+/// takes a transaction-scoped advisory lock (re-entrant within the transaction); SQLite has one
+/// writer at a time already.
+pub async fn serialize(db: &impl ConnectionTrait) -> Result<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({JOURNAL_LOCK})"),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The latest snapshot recorded for each of the resources.
+pub async fn last_recorded(
+    db: &impl ConnectionTrait,
+    targets: &[(&'static str, Uuid)],
+) -> Result<std::collections::HashMap<(String, Uuid), Option<Value>>> {
+    use sea_orm::{QueryFilter, QueryOrder};
+    let mut last = std::collections::HashMap::new();
+    let ids: Vec<Uuid> = targets.iter().map(|(_, id)| *id).collect();
+    for chunk in ids.chunks(500) {
+        let rows = revision::Entity::find()
+            .filter(revision::Column::ResourceId.is_in(chunk.iter().copied()))
+            .order_by_asc(revision::Column::Seq)
+            .all(db)
+            .await?;
+        for row in rows {
+            last.insert((row.resource_type, row.resource_id), row.snapshot);
+        }
+    }
+    Ok(last)
+}
+
 /// The key of the advisory lock that serialises journal appends ("duban" in ASCII).
 const JOURNAL_LOCK: i64 = 0x0064_7562_616e;
 

@@ -186,7 +186,6 @@ pub async fn create<R: Resource>(state: &AppState, auth: &AuthUser, input: R::In
     let txn = state.db.begin().await?;
     authorize(auth, R::city_of_input(&txn, &input).await?)?;
     let dependents = R::dependents_of_input(&txn, &input).await?;
-    let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let id = R::insert(&txn, input, &ctx).await?;
     let out = R::load(&txn, id).await?;
     let mut changes = vec![Change {
@@ -197,7 +196,8 @@ pub async fn create<R: Resource>(state: &AppState, auth: &AuthUser, input: R::In
         before: None,
         after: Some(snapshot(&out)?),
     }];
-    changes.extend(dependents::updates(shown_before, dependents::snapshots(&txn, &dependents).await?));
+    journal::serialize(&txn).await?;
+    changes.extend(dependents::unrecorded_updates(&txn, &dependents).await?);
     journal::record(&txn, &ctx.actor, changes).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created()
@@ -228,13 +228,11 @@ pub async fn update<R: Resource>(
         authorize(auth, R::city_of_input(&txn, input).await?)?;
     }
     let dependents = R::dependents(&txn, &before).await?;
-    let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let mut changes = match update {
         Update::Replace(input) => R::replace(&txn, &before, input, &ctx).await?,
         Update::Patch(patch) => R::patch(&txn, &before, patch, &ctx).await?,
     };
     crate::search::refresh_dependents(&txn, &dependents).await?;
-    changes.extend(dependents::updates(shown_before, dependents::snapshots(&txn, &dependents).await?));
     let after = R::load(&txn, id).await?;
     let (before_json, after_json) = (snapshot(&before)?, snapshot(&after)?);
     if journal::diff(Some(&before_json), Some(&after_json)).as_object().is_some_and(|changes| changes.is_empty()) {
@@ -250,6 +248,8 @@ pub async fn update<R: Resource>(
         before: Some(before_json),
         after: Some(after_json),
     });
+    journal::serialize(&txn).await?;
+    changes.extend(dependents::unrecorded_updates(&txn, &dependents).await?);
     journal::record(&txn, &ctx.actor, changes).await?;
     txn.commit().await?;
     Ok(ok_with_etag(&after))
@@ -267,10 +267,10 @@ pub async fn delete<R: Resource>(
     let txn = state.db.begin().await?;
     let before = locked_for_write::<R>(&txn, auth, req, id).await?;
     let dependents = R::dependents(&txn, &before).await?;
-    let shown_before = dependents::snapshots(&txn, &dependents).await?;
     let mut changes = R::delete(&txn, &before, cascade, &ctx).await?;
     // Dependents deleted with it are in `changes` as tombstones; the rest may show it no more.
-    changes.extend(dependents::updates(shown_before, dependents::snapshots(&txn, &dependents).await?));
+    journal::serialize(&txn).await?;
+    changes.extend(dependents::unrecorded_updates(&txn, &dependents).await?);
     changes.push(Change {
         resource_type: R::COLLECTION,
         resource_id: id,

@@ -96,6 +96,9 @@ pub async fn import_authorized(
 ) -> Result<ImportSummary> {
     file.validate()?;
     let txn = db.begin().await?;
+    // An import reads what it will change before and after; holding the journal's turn for the
+    // whole transaction keeps other writers' commits out of that window.
+    journal::serialize(&txn).await?;
     let existing_city = city::Entity::find().filter(city::Column::Code.eq(&file.city.code)).one(&txn).await?;
     authorize(existing_city.map(|c| c.id))?;
     let before = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;

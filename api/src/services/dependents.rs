@@ -124,20 +124,25 @@ pub async fn snapshots(db: &impl ConnectionTrait, targets: &[Target]) -> Result<
     Ok(all)
 }
 
-/// The updates that turn `before` into `after`, for records in both that changed.
-pub fn updates(mut before: Snapshots, after: Snapshots) -> Vec<Change> {
-    after
+/// Updates for the targets that still exist and no longer look as the revision log last recorded
+/// them. Call it after [`crate::journal::serialize`]: then every earlier writer has committed, what
+/// is read here includes their changes, and the last recorded form is the one a mirror holds — so
+/// concurrent writers to the same section cannot leave its item count stale in the feed.
+pub async fn unrecorded_updates(db: &impl ConnectionTrait, targets: &[Target]) -> Result<Vec<Change>> {
+    let now = snapshots(db, targets).await?;
+    let recorded = crate::journal::last_recorded(db, targets).await?;
+    Ok(now
         .into_iter()
         .filter_map(|((collection, id), (city, new))| {
-            let (_, old) = before.remove(&(collection, id))?;
-            (old != new).then_some(Change {
+            let old = recorded.get(&(collection.to_owned(), id)).cloned().flatten();
+            (old.as_ref() != Some(&new)).then_some(Change {
                 resource_type: collection,
                 resource_id: id,
                 city_id: city,
                 action: Action::Update,
-                before: Some(old),
+                before: old,
                 after: Some(new),
             })
         })
-        .collect()
+        .collect())
 }
