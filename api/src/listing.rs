@@ -498,6 +498,24 @@ pub struct Page<T> {
     pub links: PageLinks,
 }
 
+/// The JSON envelope of a list asked for with `fields` (`application/vnd.duban.partial+json`): the
+/// records hold only the fields named, so they are plain objects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartialPage {
+    /// The records on this page, each with `id` and the fields asked for.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+    /// How many records match the filters, over all pages; null with `count=none`.
+    pub total: Option<u64>,
+    /// The page size asked for.
+    pub limit: u64,
+    /// How many records were skipped (after the cursor, with `cursor`).
+    pub offset: u64,
+    /// Pass as `cursor` to get the next page by keyset; null on the last page.
+    pub next_cursor: Option<String>,
+    pub links: PageLinks,
+}
+
 /// Turns records into JSON, then applies `fields` (keeping `id`).
 pub fn pick_fields(mut record: Value, fields: Option<&str>) -> Value {
     let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else { return record };

@@ -112,7 +112,7 @@ pub struct CityListParams {
     tag = "cities",
     operation_id = "list_cities",
     params(CityListOptions, CityListParams),
-    responses((status = 200, description = "A page of cities", content((Page<CityOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of cities", content((Page<CityOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/cities")]
 pub async fn list_cities(

@@ -231,7 +231,7 @@ macro_rules! crud_routes {
             operation_id = $revisions_id,
             params(("id" = uuid::Uuid, Path, description = "The id"), $crate::listing::RevisionListOptions),
             responses(
-                (status = 200, description = "A page of revisions", content(($crate::listing::Page<$crate::routes::revisions::RevisionOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), ($crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))),
+                (status = 200, description = "A page of revisions", content(($crate::listing::Page<$crate::routes::revisions::RevisionOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), ($crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))),
                 $crate::routes::GetErrors
             )
         )]

@@ -127,7 +127,7 @@ pub struct DocumentListParams {
     tag = "documents",
     operation_id = "list_documents",
     params(DocumentListOptions, DocumentListParams),
-    responses((status = 200, description = "A page of documents", content((Page<DocumentOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of documents", content((Page<DocumentOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/documents")]
 pub async fn list_documents(

@@ -271,7 +271,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
     tag = "work-items",
     operation_id = "list_work_items",
     params(ItemListOptions, ItemListParams),
-    responses((status = 200, description = "A page of work items", content((Page<WorkItemOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of work items", content((Page<WorkItemOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/work-items")]
 pub async fn list_work_items(
@@ -306,7 +306,7 @@ pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> R
     tag = "livelihood-projects",
     operation_id = "list_livelihood_projects",
     params(ItemListOptions, ItemListParams),
-    responses((status = 200, description = "A page of livelihood projects", content((Page<LivelihoodProjectOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of livelihood projects", content((Page<LivelihoodProjectOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/livelihood-projects")]
 pub async fn list_livelihood_projects(

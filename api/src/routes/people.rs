@@ -144,7 +144,7 @@ impl NamedListParams {
     tag = "leaders",
     operation_id = "list_leaders",
     params(NamedListOptions, NamedListParams),
-    responses((status = 200, description = "A page of leaders", content((Page<LeaderOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of leaders", content((Page<LeaderOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/leaders")]
 pub async fn list_leaders(
@@ -183,7 +183,7 @@ pub async fn get_leader(state: web::Data<AppState>, id: web::Path<Uuid>) -> Resu
     tag = "units",
     operation_id = "list_units",
     params(NamedListOptions, NamedListParams),
-    responses((status = 200, description = "A page of units", content((Page<UnitOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of units", content((Page<UnitOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/units")]
 pub async fn list_units(

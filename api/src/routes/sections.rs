@@ -102,7 +102,7 @@ pub struct SectionListParams {
     tag = "sections",
     operation_id = "list_sections",
     params(SectionListOptions, SectionListParams),
-    responses((status = 200, description = "A page of sections", content((Page<SectionDetailOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
+    responses((status = 200, description = "A page of sections", content((Page<SectionDetailOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), ListErrors)
 )]
 #[get("/sections")]
 pub async fn list_sections(

@@ -181,7 +181,7 @@ pub async fn create_token(state: web::Data<AppState>, Body(input): Body<TokenReq
     operation_id = "list_users",
     params(UserListOptions),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of users", content((Page<UserOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), AdminReadErrors)
+    responses((status = 200, description = "A page of users", content((Page<UserOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), AdminReadErrors)
 )]
 #[get("/users")]
 pub async fn list_users(
@@ -327,7 +327,7 @@ pub async fn delete_user(
     operation_id = "list_user_revisions",
     params(("id" = Uuid, Path, description = "The user's id"), RevisionListOptions),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of revisions", content((Page<RevisionOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::Page<serde_json::Value> = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), AdminReadErrors)
+    responses((status = 200, description = "A page of revisions", content((Page<RevisionOut> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (crate::listing::PartialPage = "application/vnd.duban.partial+json")), headers(("Link" = String, description = "RFC 8288 links to the first, previous and next pages"), ("X-Total-Count" = String, description = "All matches; absent with count=none"))), AdminReadErrors)
 )]
 #[get("/users/{id}/revisions")]
 pub async fn list_user_revisions(
