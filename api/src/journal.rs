@@ -124,21 +124,26 @@ pub async fn serialize(db: &impl ConnectionTrait) -> Result<()> {
     Ok(())
 }
 
-/// The latest snapshot recorded for each of the resources.
+/// The latest snapshot recorded for each of the resources. Reads one revision per resource, not
+/// their histories: a document gains a revision with every item written in it.
 pub async fn last_recorded(
     db: &impl ConnectionTrait,
     targets: &[(&'static str, Uuid)],
 ) -> Result<std::collections::HashMap<(String, Uuid), Option<Value>>> {
-    use sea_orm::{QueryFilter, QueryOrder};
+    use sea_orm::QueryFilter;
     let mut last = std::collections::HashMap::new();
     let ids: Vec<Uuid> = targets.iter().map(|(_, id)| *id).collect();
     for chunk in ids.chunks(500) {
-        let rows = revision::Entity::find()
+        let latest: Vec<i64> = revision::Entity::find()
+            .select_only()
+            .column_as(revision::Column::Seq.max(), "seq")
             .filter(revision::Column::ResourceId.is_in(chunk.iter().copied()))
-            .order_by_asc(revision::Column::Seq)
+            .group_by(revision::Column::ResourceType)
+            .group_by(revision::Column::ResourceId)
+            .into_tuple()
             .all(db)
             .await?;
-        for row in rows {
+        for row in revision::Entity::find().filter(revision::Column::Seq.is_in(latest)).all(db).await? {
             last.insert((row.resource_type, row.resource_id), row.snapshot);
         }
     }

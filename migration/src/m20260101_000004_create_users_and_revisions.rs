@@ -52,7 +52,9 @@ impl MigrationTrait for Migration {
                 .col(uuid_null("city_id"))
                 .col(timestamp_with_time_zone("created_at"))
                 .take(),
-            vec![index("revisions", &["resource_type", "resource_id"], false)],
+            // A resource's history in order, and its latest revision (read on every write that
+            // changes what other records show).
+            vec![index("revisions", &["resource_id", "seq"], false)],
         )
         .await
     }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use entity::{document, item, item_unit, leader, section, unit};
+use entity::{city, document, item, item_unit, leader, section, unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::Value;
 use uuid::Uuid;
@@ -14,11 +14,13 @@ use crate::{
     error::Result,
     journal::{Action, Change},
     resource::{Resource, snapshot},
+    routes::cities::CityOut,
     services::{
+        cities::Cities,
         documents::{Documents, load_many},
         item_writes::item_snapshots,
         people::{Leaders, Units, leader_out, unit_out, with_cities},
-        sections::Sections,
+        sections::{self, Sections},
     },
 };
 
@@ -87,13 +89,15 @@ pub async fn of_city(db: &impl ConnectionTrait, city_id: Uuid) -> Result<Vec<Tar
     Ok(targets)
 }
 
-async fn items(db: &impl ConnectionTrait, select: sea_orm::Select<item::Entity>) -> Result<Vec<Target>> {
+/// The items `select` finds, each under its own collection.
+pub async fn items(db: &impl ConnectionTrait, select: sea_orm::Select<item::Entity>) -> Result<Vec<Target>> {
     let rows: Vec<(Uuid, item::ItemKind)> =
         select.select_only().column(item::Column::Id).column(item::Column::Kind).into_tuple().all(db).await?;
     Ok(rows.into_iter().map(|(id, kind)| (crate::services::items::resource_name(kind), id)).collect())
 }
 
-/// Snapshots of the targets that exist, loaded a collection at a time.
+/// Snapshots of the targets that exist, loaded a collection at a time (a few queries whatever
+/// their number).
 pub async fn snapshots(db: &impl ConnectionTrait, targets: &[Target]) -> Result<Snapshots> {
     let of = |collection: &str| -> Vec<Uuid> {
         targets.iter().filter(|(c, _)| *c == collection).map(|(_, id)| *id).collect()
@@ -108,10 +112,12 @@ pub async fn snapshots(db: &impl ConnectionTrait, targets: &[Target]) -> Result<
         let out = crate::routes::documents::DocumentOut::from(record);
         all.insert((Documents::COLLECTION, out.id), (Some(out.city.id), snapshot(&out)?));
     }
-    for id in of(Sections::COLLECTION) {
-        if let Ok(out) = Sections::load(db, id).await {
-            all.insert((Sections::COLLECTION, id), (Some(out.city.id), snapshot(&out)?));
-        }
+    for out in sections::load_many(db, of(Sections::COLLECTION)).await? {
+        all.insert((Sections::COLLECTION, out.id), (Some(out.city.id), snapshot(&out)?));
+    }
+    for city in city::Entity::find().filter(city::Column::Id.is_in(of(Cities::COLLECTION))).all(db).await? {
+        // A city belongs to no city: only admins write it.
+        all.insert((Cities::COLLECTION, city.id), (None, snapshot(&CityOut::from(city))?));
     }
     let leaders = leader::Entity::find().filter(leader::Column::Id.is_in(of(Leaders::COLLECTION))).all(db).await?;
     for out in with_cities(db, leaders, |l| l.city_id, leader_out).await? {

@@ -112,10 +112,15 @@ async fn embed(db: &impl ConnectionTrait, sections: Vec<section::Model>) -> Resu
         .collect()
 }
 
+/// The sections with `ids`, as the API shows them.
+pub async fn load_many(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<SectionDetailOut>> {
+    let sections = section::Entity::find().filter(section::Column::Id.is_in(ids)).all(db).await?;
+    embed(db, sections).await
+}
+
 /// Deletion records for the sections with `ids`, as the API showed them.
 pub async fn section_tombstones(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<Change>> {
-    let sections = section::Entity::find().filter(section::Column::Id.is_in(ids)).all(db).await?;
-    embed(db, sections)
+    load_many(db, ids)
         .await?
         .into_iter()
         .map(|out| {
