@@ -9,12 +9,11 @@ use entity::user::UserRole;
 
 use crate::{
     config::{Config, DatabaseConfig, LogConfig, ServeConfig},
-    db, import,
-    import::format::DocumentFile,
-    journal::Actor,
-    openapi, services,
-    startup::Application,
+    db,
+    domain::{import, journal::Actor, resource::Trusted, users},
+    http::{openapi, startup::Application},
     telemetry,
+    views::import::DocumentFile,
 };
 
 /// Duban (督办): the open API for city work plans.
@@ -119,7 +118,7 @@ pub async fn run() -> anyhow::Result<()> {
                 let bytes = std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
                 let file =
                     DocumentFile::from_json(&bytes).with_context(|| format!("{} is not valid", path.display()))?;
-                let summary = import::import_document(&db, &file, &Actor::command_line())
+                let summary = import::import_document(&db, &file, &Trusted(Actor::command_line()))
                     .await
                     .with_context(|| format!("Failed to import {}", path.display()))?;
                 println!("{}: {}", path.display(), serde_json::to_string(&summary)?);
@@ -129,7 +128,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::User(UserCommand::Create { username, role, city, password_env }) => {
             let password = read_password(password_env.as_deref())?;
             let db = db::connect_and_migrate(&cli.database.database_url).await?;
-            let id = services::users::create_user(&db, &username, &password, role, city.as_deref())
+            let id = users::create_user(&db, &username, &password, role, city.as_deref())
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to create the user: {}", error.problem().detail))?;
             println!("created user {username} ({id})");

@@ -1,54 +1,16 @@
-//! The one error type of the service, rendered as RFC 9457 `application/problem+json`.
+//! The one error type of the service, and how failures become it: malformed JSON, broken
+//! validation rules, database errors. The HTTP layer renders it as RFC 9457
+//! `application/problem+json` (`http::respond::problem`); nothing here knows HTTP beyond status
+//! codes.
 
-use actix_web::{
-    HttpResponse, ResponseError,
-    http::{StatusCode, header},
-};
 use sea_orm::{DbErr, SqlErr};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::de::DeserializeOwned;
+use validator::{ValidationErrors, ValidationErrorsKind};
+
+pub use crate::views::problem::{FieldError, Problem};
 
 /// `Result` with [`ApiError`] as the default error.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
-
-/// One problem with one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// Where the problem is: a query parameter name, or a path into the body such as
-    /// `sections[0].groups[1].items[3].units[0].role`.
-    #[schema(example = "limit")]
-    pub field: String,
-    /// What is wrong with it.
-    #[schema(example = "must be between 1 and 500")]
-    pub message: String,
-}
-
-impl FieldError {
-    /// A problem with `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
-
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI that names the kind of problem.
-    #[schema(example = "https://duban.dev/problems/bad-request")]
-    pub r#type: String,
-    /// A short summary of the kind of problem.
-    #[schema(example = "Bad request")]
-    pub title: String,
-    /// The HTTP status code.
-    #[schema(example = 400)]
-    pub status: u16,
-    /// What went wrong this time.
-    #[schema(example = "limit must be between 1 and 500")]
-    pub detail: String,
-    /// The fields at fault, for validation problems.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-}
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +68,24 @@ impl ApiError {
         Self::Unprocessable { detail: detail.into(), errors }
     }
 
+    /// The HTTP status code this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest { .. } => 400,
+            Self::Unprocessable { .. } => 422,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound { .. } | Self::NoRoute(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::Conflict(_) => 409,
+            Self::PreconditionFailed(_) => 412,
+            Self::PayloadTooLarge(_) => 413,
+            Self::TooManyRequests { .. } => 429,
+            Self::Unavailable(_) => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             Self::BadRequest { .. } => ("bad-request", "Bad request"),
@@ -137,47 +117,10 @@ impl ApiError {
         Problem {
             r#type: format!("https://duban.dev/problems/{slug}"),
             title: title.to_owned(),
-            status: self.status_code().as_u16(),
+            status: self.status(),
             detail,
             errors,
         }
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound { .. } | Self::NoRoute(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(error) = self {
-            tracing::error!(error = format!("{error:#}"), "request failed");
-        }
-        let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        match self {
-            Self::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"duban\", error=\"invalid_token\""));
-            }
-            Self::TooManyRequests { retry_after, .. } => {
-                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-            }
-            _ => {}
-        }
-        response.json(self.problem())
     }
 }
 
@@ -195,5 +138,98 @@ impl From<DbErr> for ApiError {
             }
             _ => Self::Internal(anyhow::Error::new(error).context("database operation failed")),
         }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    /// A malformed parameter or value: a 400 naming it.
+    fn from(error: FieldError) -> Self {
+        Self::BadRequest { detail: format!("{}: {}", error.field, error.message), errors: vec![error] }
+    }
+}
+
+/// Parses JSON into `T`: a syntax error is a 400, a value that does not fit `T` a 422 naming
+/// the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // PostgreSQL text cannot hold NUL, and no field needs it: refuse it up front (the schema's
+    // patterns say so too). In JSON it can only appear escaped.
+    if bytes.windows(6).any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].eq_ignore_ascii_case(b"0000")) {
+        return Err(ApiError::invalid(
+            "strings must not contain the NUL character",
+            vec![FieldError::new("body", "contains the NUL character (\\u0000)")],
+        ));
+    }
+    // Syntax first, so that malformed JSON (cut short, trailing data) is a 400 whatever its shape.
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(ApiError::BadRequest {
+            detail: format!("the body is not valid JSON: {error}"),
+            errors: Vec::new(),
+        });
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = inner.to_string();
+        // serde names a missing field only in its message, at the path of the object lacking it.
+        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (".", None) => "body".to_owned(),
+            (path, None) => path.to_owned(),
+        };
+        ApiError::invalid(format!("{field}: {message}"), vec![FieldError::new(field, message)])
+    })
+}
+
+/// A 422 listing every rule a body broke, by field path (`units[0].role`).
+pub fn validation_problem(errors: ValidationErrors) -> ApiError {
+    let mut fields = Vec::new();
+    flatten(&errors, "", &mut fields);
+    fields.sort_by(|a, b| a.field.cmp(&b.field));
+    let detail = match fields.first() {
+        Some(first) => format!("{} invalid field(s); first: {}: {}", fields.len(), first.field, first.message),
+        None => "the body is not valid".to_owned(),
+    };
+    ApiError::invalid(detail, fields)
+}
+
+fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    let message = error.message.as_ref().map_or_else(|| describe(error), ToString::to_string);
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(nested) => flatten(nested, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, nested) in items {
+                    flatten(nested, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn describe(error: &validator::ValidationError) -> String {
+    let param = |name: &str| error.params.get(name).map(ToString::to_string);
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be {min} to {max} characters long"),
+            (Some(min), None) => format!("must be at least {min} characters long"),
+            (None, Some(max)) => format!("must be at most {max} characters long"),
+            _ => "has the wrong length".to_owned(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        code => format!("is not valid ({code})"),
     }
 }

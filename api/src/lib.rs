@@ -1,25 +1,17 @@
 //! Duban (督办): an open REST/JSON API that publishes and tracks the work plans Chinese city
 //! governments issue every year.
 //!
-//! The binary `duban` is a thin wrapper around [`cli::run`]; tests build the server with
-//! [`startup::Application::build`] on port 0.
+//! The layers point one way (see `ARCHITECTURE.md`): [`views`] (what crosses the wire) ←
+//! [`domain`] (reading and writing with sea-orm; no HTTP) ← [`http`] (extractors, responders,
+//! middleware, handlers, the OpenAPI document, the server) ← [`cli`]. The binary `duban` is a
+//! thin wrapper around [`cli::run`]; tests build the server with
+//! [`http::startup::Application::build`] on port 0.
 
-pub mod auth;
-pub mod body;
-pub mod caching;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
-pub mod import;
-pub mod journal;
-pub mod listing;
-pub mod metrics;
-pub mod openapi;
-pub mod query;
-pub mod resource;
-pub mod routes;
-pub mod search;
-pub mod services;
-pub mod startup;
+pub mod http;
 pub mod telemetry;
+pub mod views;

@@ -4,8 +4,8 @@
 //! leader group, so the group is part of the key; `sub_seq` is 0 for an item that is not split
 //! (NULL would defeat the unique index, where NULLs never collide).
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+pub use crate::enums::{ItemKind, Status};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "items")]
@@ -52,33 +52,3 @@ impl Related<super::section::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
-
-/// Which collection an item belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    /// 重点工作
-    #[sea_orm(string_value = "work_item")]
-    WorkItem,
-    /// 民生实事项目
-    #[sea_orm(string_value = "livelihood_project")]
-    LivelihoodProject,
-}
-
-/// How far an item has got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    #[sea_orm(string_value = "not_started")]
-    NotStarted,
-    #[sea_orm(string_value = "in_progress")]
-    InProgress,
-    #[sea_orm(string_value = "completed")]
-    Completed,
-    #[sea_orm(string_value = "delayed")]
-    Delayed,
-    #[sea_orm(string_value = "cancelled")]
-    Cancelled,
-}

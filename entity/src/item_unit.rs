@@ -1,7 +1,9 @@
 //! A unit's part in an item, with its role; one row per (item, unit).
+use std::collections::HashMap;
+
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+pub use crate::enums::UnitRole;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "item_units")]
@@ -22,18 +24,20 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// A unit's role in an item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-#[serde(rename_all = "snake_case")]
-pub enum UnitRole {
-    /// Leads the item (牵头单位, or marked `*`).
-    #[sea_orm(string_value = "lead")]
-    Lead,
-    /// Shares the item without leading it.
-    #[sea_orm(string_value = "responsible")]
-    Responsible,
-    /// Cooperates with the lead unit (配合单位).
-    #[sea_orm(string_value = "cooperating")]
-    Cooperating,
+/// The unit rows of the given items, by item id, each item's in the order the source lists them.
+pub async fn load_by_items(
+    db: &impl ConnectionTrait,
+    item_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Vec<Model>>, DbErr> {
+    let ids: Vec<Uuid> = item_ids.into_iter().collect();
+    let mut by_item: HashMap<Uuid, Vec<Model>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for row in Entity::find().filter(Column::ItemId.is_in(chunk.iter().copied())).all(db).await? {
+            by_item.entry(row.item_id).or_default().push(row);
+        }
+    }
+    for rows in by_item.values_mut() {
+        rows.sort_by_key(|row| row.position);
+    }
+    Ok(by_item)
 }

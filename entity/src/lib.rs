@@ -6,6 +6,7 @@
 
 pub mod city;
 pub mod document;
+pub mod enums;
 pub mod item;
 pub mod item_unit;
 pub mod leader;

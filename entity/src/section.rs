@@ -1,7 +1,7 @@
 //! One attachment or plan of a document; natural key (document, number).
 use sea_orm::entity::prelude::*;
 
-use crate::item::ItemKind;
+use crate::enums::ItemKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sections")]

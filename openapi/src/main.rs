@@ -12,7 +12,7 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi.json"));
-    std::fs::write(&path, api::openapi::json()).with_context(|| format!("Failed to write {}", path.display()))?;
+    std::fs::write(&path, api::http::openapi::json()).with_context(|| format!("Failed to write {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
 }

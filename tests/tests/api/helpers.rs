@@ -10,7 +10,7 @@ use std::{
     sync::LazyLock,
 };
 
-use api::{config::Config, startup::Application};
+use api::{config::Config, http::startup::Application};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
@@ -227,7 +227,7 @@ fn template_key(seeded: bool) -> String {
 async fn migrate_and_maybe_seed(url: &str, seeded: bool) {
     let db = api::db::connect_and_migrate(url).await.expect("the template migrates");
     if seeded {
-        api::import::seed_if_empty(&db).await.expect("the template is seeded");
+        api::domain::import::seed_if_empty(&db).await.expect("the template is seeded");
     }
     db.close().await.expect("the template pool closes");
 }
@@ -472,7 +472,7 @@ impl TestApp {
 
     /// Creates a user through the library (as `duban user create` does), with [`PASSWORD`].
     pub async fn create_user(&self, username: &str, role: UserRole, city: Option<&str>) -> Uuid {
-        api::services::users::create_user(&self.db, username, PASSWORD, role, city)
+        api::domain::users::create_user(&self.db, username, PASSWORD, role, city)
             .await
             .unwrap_or_else(|e| panic!("user {username} is created: {e}"))
     }

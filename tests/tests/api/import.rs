@@ -1,8 +1,12 @@
 //! Importing document files: idempotent, atomic, and precise about what is wrong.
 
 use api::{
-    import::{SEED_FILES, format::DocumentFile, import_document},
-    journal::Actor,
+    domain::{
+        import::{SEED_FILES, import_document},
+        journal::Actor,
+        resource::Trusted,
+    },
+    views::import::DocumentFile,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -39,7 +43,8 @@ async fn snapshot(app: &TestApp) -> Vec<Vec<Value>> {
 async fn importing_into_an_empty_database_creates_everything_once(backend: Backend) {
     let app = TestApp::spawn_empty(backend).await;
     assert_eq!(app.count("/api/v1/work-items", &[]).await, 0);
-    let summary = import_document(&app.db, &parse(&seed(0)), &Actor::system()).await.expect("the import succeeds");
+    let summary =
+        import_document(&app.db, &parse(&seed(0)), &Trusted(Actor::system())).await.expect("the import succeeds");
     assert_eq!(summary.cities.created, 1);
     assert_eq!(summary.documents.created, 1);
     assert_eq!(summary.sections.created, 3);
@@ -55,8 +60,9 @@ async fn importing_the_same_file_twice_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let before = snapshot(&app).await;
     for index in 0..SEED_FILES.len() {
-        let summary =
-            import_document(&app.db, &parse(&seed(index)), &Actor::system()).await.expect("the import succeeds");
+        let summary = import_document(&app.db, &parse(&seed(index)), &Trusted(Actor::system()))
+            .await
+            .expect("the import succeeds");
         assert!(summary.is_noop(), "{summary:?}");
         assert_eq!(summary.items_left, 0);
     }
@@ -71,7 +77,8 @@ async fn reimporting_a_changed_file_updates_only_what_changed(backend: Backend) 
     item["units"].as_array_mut().expect("units").push(json!({"name": "市新设单位", "role": "cooperating"}));
     item["status"] = json!("in_progress");
     item["progress"] = json!(40);
-    let summary = import_document(&app.db, &parse(&file), &Actor::system()).await.expect("the import succeeds");
+    let summary =
+        import_document(&app.db, &parse(&file), &Trusted(Actor::system())).await.expect("the import succeeds");
     assert_eq!((summary.items.created, summary.items.updated), (0, 1));
     assert_eq!(summary.units.created, 1);
     assert_eq!(summary.documents.updated, 0);
@@ -84,7 +91,8 @@ async fn reimporting_a_changed_file_updates_only_what_changed(backend: Backend) 
     assert!(changed["updated_at"].as_str() > changed["created_at"].as_str());
 
     // Re-importing the original file keeps tracked progress: the file does not state it.
-    let summary = import_document(&app.db, &parse(&seed(1)), &Actor::system()).await.expect("the import succeeds");
+    let summary =
+        import_document(&app.db, &parse(&seed(1)), &Trusted(Actor::system())).await.expect("the import succeeds");
     assert_eq!(summary.items.updated, 1);
     let item = app.get_ok(&format!("/api/v1/work-items/{}", changed["id"].as_str().expect("id")), &[]).await;
     assert_eq!(item["remarks"], Value::Null);
@@ -104,7 +112,7 @@ async fn a_file_that_fails_midway_leaves_the_database_unchanged(backend: Backend
     file["sections"][0]["groups"][0]["items"][0]["content"] = json!("改写的内容");
     file["sections"][0]["groups"][0]["items"][0]["units"] = json!([{"name": "市新单位", "role": "lead"}]);
     file["sections"][2]["kind"] = json!("work_item");
-    let error = import_document(&app.db, &parse(&file), &Actor::system()).await.expect_err("the import fails");
+    let error = import_document(&app.db, &parse(&file), &Trusted(Actor::system())).await.expect_err("the import fails");
     assert!(error.to_string().contains("another kind"), "{error}");
     assert_eq!(snapshot(&app).await, before);
 

@@ -1,7 +1,7 @@
 //! Authenticated writes: who may make which write, what each write does and records, how bad
 //! input and natural-key collisions are refused, and the import endpoint.
 
-use api::import::SEED_FILES;
+use api::domain::import::SEED_FILES;
 use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

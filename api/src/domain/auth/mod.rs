@@ -1,0 +1,76 @@
+//! Who is asking: bearer tokens, passwords, and the role and city checks.
+
+pub mod jwt;
+pub mod password;
+
+use entity::user::{self, UserRole};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::{
+    domain::{journal::Actor, resource::Authority},
+    error::ApiError,
+};
+
+/// A request made with a valid bearer token of an enabled user whose password has not changed
+/// since the token was issued. Absent or invalid credentials are a 401.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub username: String,
+    pub role: UserRole,
+    /// The one city an editor may write to; `None` for all.
+    pub city_id: Option<Uuid>,
+}
+
+impl AuthUser {
+    /// 403 unless an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            UserRole::Admin => Ok(()),
+            _ => Err(ApiError::Forbidden("only an admin may do this".to_owned())),
+        }
+    }
+
+    /// 403 unless an admin, or an editor whose scope includes `city_id`.
+    pub fn require_city(&self, city_id: Uuid) -> Result<(), ApiError> {
+        match (self.role, self.city_id) {
+            (UserRole::Admin, _) => Ok(()),
+            (UserRole::Editor, None) => Ok(()),
+            (UserRole::Editor, Some(scope)) if scope == city_id => Ok(()),
+            (UserRole::Editor, Some(_)) => {
+                Err(ApiError::Forbidden("this editor may not write to another city's data".to_owned()))
+            }
+            (UserRole::Viewer, _) => Err(ApiError::Forbidden("a viewer may not write".to_owned())),
+        }
+    }
+
+    /// The user a valid token names, if they may still use it: enabled, and their password
+    /// unchanged since the token was issued (`password_changed_at`, in microseconds).
+    pub async fn of_token(db: &impl ConnectionTrait, user_id: Uuid, password_stamp: i64) -> Result<Self, ApiError> {
+        let user = user::Entity::find_by_id(user_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("the token's user no longer exists".to_owned()))?;
+        if user.disabled {
+            return Err(ApiError::Unauthorized("the token's user is disabled".to_owned()));
+        }
+        if user.password_changed_at.timestamp_micros() != password_stamp {
+            return Err(ApiError::Unauthorized("the password has changed since the token was issued".to_owned()));
+        }
+        Ok(AuthUser { id: user.id, username: user.username, role: user.role, city_id: user.city_id })
+    }
+}
+
+impl Authority for AuthUser {
+    fn actor(&self) -> Actor {
+        Actor { id: Some(self.id), name: self.username.clone() }
+    }
+
+    fn authorize(&self, city: Option<Uuid>) -> Result<(), ApiError> {
+        match city {
+            Some(city) => self.require_city(city),
+            None => self.require_admin(),
+        }
+    }
+}

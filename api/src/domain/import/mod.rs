@@ -1,0 +1,518 @@
+//! Importing document files: one transaction per document, idempotent, matched by natural keys.
+
+pub mod check;
+mod snapshot;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::Utc;
+use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        journal::{self, Actor},
+        resource::{Authority, Trusted},
+        search,
+    },
+    error::{ApiError, Result},
+    views::{
+        import::{DocumentFile, FileItem, FileSection, ImportSummary, ImportTally},
+        values::parse_period,
+    },
+};
+
+/// The seed documents shipped with Duban, loaded into an empty database on first start.
+pub const SEED_FILES: [(&str, &str); 2] = [
+    ("data/yueqing-2021-7.json", include_str!("../../../../data/yueqing-2021-7.json")),
+    ("data/yuhuan-2021-9.json", include_str!("../../../../data/yuhuan-2021-9.json")),
+];
+
+impl ImportTally {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Created => self.created += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Imports one document file in one transaction: all of it, or nothing, once `who` may write to
+/// the file's city (an import that would create the city needs the powers of an admin). Every
+/// record it creates or changes is written to the revision log as `who`'s.
+#[tracing::instrument(skip_all, fields(doc_number = %file.document.doc_number))]
+pub async fn import_document(
+    db: &DatabaseConnection,
+    file: &DocumentFile,
+    who: &impl Authority,
+) -> Result<ImportSummary> {
+    file.validate()?;
+    let txn = db.begin().await?;
+    // An import reads what it will change before and after; holding the journal's turn for the
+    // whole transaction keeps other writers' commits out of that window.
+    journal::serialize(&txn).await?;
+    let existing_city = city::Entity::find().filter(city::Column::Code.eq(&file.city.code)).one(&txn).await?;
+    who.authorize(existing_city.map(|c| c.id))?;
+    let before = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
+    let summary = apply(&txn, file).await?;
+    let item_ids: Vec<Uuid> = item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
+        .filter(item::Column::DocumentId.eq(summary.document_id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    search::refresh(&txn, &item_ids).await?;
+    let after = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
+    journal::record(&txn, &who.actor(), snapshot::changes_between(before, after)).await?;
+    txn.commit().await?;
+    Ok(summary)
+}
+
+/// Loads the seed documents when the database holds no document yet. Returns how many it loaded.
+pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    use sea_orm::PaginatorTrait;
+    if document::Entity::find().count(db).await.context("Failed to count documents")? > 0 {
+        return Ok(0);
+    }
+    for (name, json) in SEED_FILES {
+        let file = DocumentFile::from_json(json.as_bytes()).with_context(|| format!("Seed file {name} is invalid"))?;
+        let summary = import_document(db, &file, &Trusted(Actor::system()))
+            .await
+            .with_context(|| format!("Failed to import {name}"))?;
+        tracing::info!(file = name, items = summary.items.created, "loaded seed document");
+    }
+    Ok(SEED_FILES.len())
+}
+
+/// Writes `file` through `db`, which the caller wraps in a transaction.
+async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportSummary> {
+    let now = Utc::now();
+    let mut summary = ImportSummary::default();
+
+    let (city, outcome) = upsert_city(db, file, now).await?;
+    summary.cities.count(outcome);
+    summary.city_id = city.id;
+
+    let mut leader_ids = HashMap::new();
+    for leader_in in &file.leaders {
+        let (leader, outcome) = upsert_leader(db, city.id, &leader_in.name, leader_in.title.clone(), now).await?;
+        summary.leaders.count(outcome);
+        leader_ids.insert(leader_in.name.clone(), leader.id);
+    }
+    let unit_ids = ensure_units(db, city.id, file, now, &mut summary.units).await?;
+
+    let (document, outcome) = upsert_document(db, city.id, file, now).await?;
+    summary.documents.count(outcome);
+    summary.document_id = document.id;
+
+    let existing_items: HashMap<(Uuid, i32, i32, i32), item::Model> = item::Entity::find()
+        .filter(item::Column::DocumentId.eq(document.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|item| ((item.section_id, item.group_number, item.seq, item.sub_seq), item))
+        .collect();
+    let existing_units = item_unit::load_by_items(db, existing_items.values().map(|item| item.id)).await?;
+    let mut seen_items = HashSet::new();
+    let mut new_items = Vec::new();
+    let mut new_units = Vec::new();
+
+    for section_in in &file.sections {
+        let (section, outcome) = upsert_section(db, document.id, section_in, now).await?;
+        summary.sections.count(outcome);
+        let (period_start, period_end) = parse_period(&section_in.period).unwrap_or_default();
+        for group in &section_in.groups {
+            for item_in in &group.items {
+                let leader_id = item_in.leader.as_ref().or(group.leader.as_ref()).map(|name| leader_ids[name]);
+                let sub_seq = item_in.sub_seq.unwrap_or(0);
+                let wanted = item::Model {
+                    id: Uuid::now_v7(),
+                    kind: section_in.kind,
+                    city_id: city.id,
+                    document_id: document.id,
+                    section_id: section.id,
+                    group_number: group.number,
+                    group_heading: group.heading.clone(),
+                    seq: item_in.seq,
+                    sub_seq,
+                    content: item_in.content.trim().to_owned(),
+                    leader_id,
+                    remarks: item_in.remarks.clone(),
+                    period_start,
+                    period_end,
+                    status: item_in.status.unwrap_or(Status::NotStarted),
+                    progress: item_in.progress.unwrap_or(0),
+                    progress_note: item_in.progress_note.clone(),
+                    search_text: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                let wanted_units = item_units_of(item_in, &unit_ids);
+                match existing_items.get(&(section.id, group.number, item_in.seq, sub_seq)) {
+                    None => {
+                        new_units
+                            .extend(wanted_units.into_iter().map(|u| item_unit::Model { item_id: wanted.id, ..u }));
+                        new_items.push(wanted);
+                        summary.items.count(Outcome::Created);
+                    }
+                    Some(current) => {
+                        seen_items.insert(current.id);
+                        let fields_changed = update_item(db, current, &wanted, item_in, now).await?;
+                        let units_changed = sync_item_units(
+                            db,
+                            current.id,
+                            existing_units.get(&current.id).map(Vec::as_slice).unwrap_or_default(),
+                            wanted_units,
+                        )
+                        .await?;
+                        if units_changed && !fields_changed {
+                            touch_item(db, current, now).await?;
+                        }
+                        summary.items.count(if fields_changed || units_changed {
+                            Outcome::Updated
+                        } else {
+                            Outcome::Unchanged
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for chunk in new_items.chunks(100) {
+        item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in new_units.chunks(200) {
+        item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
+    }
+    summary.items_left = existing_items.values().filter(|item| !seen_items.contains(&item.id)).count() as u32;
+    Ok(summary)
+}
+
+async fn upsert_city(
+    db: &impl ConnectionTrait,
+    file: &DocumentFile,
+    now: chrono::DateTime<Utc>,
+) -> Result<(city::Model, Outcome)> {
+    let city_in = &file.city;
+    match city::Entity::find().filter(city::Column::Code.eq(&city_in.code)).one(db).await? {
+        None => Ok((
+            city::Model {
+                id: Uuid::now_v7(),
+                code: city_in.code.clone(),
+                name: city_in.name.clone(),
+                name_en: city_in.name_en.clone(),
+                province: city_in.province.clone(),
+                prefecture: city_in.prefecture.clone(),
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model()
+            .insert(db)
+            .await?,
+            Outcome::Created,
+        )),
+        Some(current) => {
+            let mut active = current.clone().into_active_model();
+            active.name.set_if_not_equals(city_in.name.clone());
+            active.name_en.set_if_not_equals(city_in.name_en.clone());
+            active.province.set_if_not_equals(city_in.province.clone());
+            active.prefecture.set_if_not_equals(city_in.prefecture.clone());
+            save_if_changed(db, active, current, now, |a, t| a.updated_at = Set(t)).await
+        }
+    }
+}
+
+async fn upsert_leader(
+    db: &impl ConnectionTrait,
+    city_id: Uuid,
+    name: &str,
+    title: Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(leader::Model, Outcome)> {
+    let found = leader::Entity::find()
+        .filter(leader::Column::CityId.eq(city_id))
+        .filter(leader::Column::Name.eq(name))
+        .one(db)
+        .await?;
+    match found {
+        None => Ok((
+            leader::Model {
+                id: Uuid::now_v7(),
+                city_id,
+                name: name.to_owned(),
+                title,
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model()
+            .insert(db)
+            .await?,
+            Outcome::Created,
+        )),
+        Some(current) => {
+            let mut active = current.clone().into_active_model();
+            if title.is_some() {
+                active.title.set_if_not_equals(title);
+            }
+            save_if_changed(db, active, current, now, |a, t| a.updated_at = Set(t)).await
+        }
+    }
+}
+
+/// Finds or creates every unit the file names; returns their ids by name.
+async fn ensure_units(
+    db: &impl ConnectionTrait,
+    city_id: Uuid,
+    file: &DocumentFile,
+    now: chrono::DateTime<Utc>,
+    tally: &mut ImportTally,
+) -> Result<HashMap<String, Uuid>> {
+    let names: Vec<&str> = file
+        .sections
+        .iter()
+        .flat_map(|s| &s.groups)
+        .flat_map(|g| &g.items)
+        .flat_map(|i| &i.units)
+        .map(|u| u.name.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut ids: HashMap<String, Uuid> = HashMap::new();
+    for chunk in names.chunks(500) {
+        let found = unit::Entity::find()
+            .filter(unit::Column::CityId.eq(city_id))
+            .filter(unit::Column::Name.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        ids.extend(found.into_iter().map(|u| (u.name, u.id)));
+    }
+    let missing: Vec<unit::Model> = names
+        .iter()
+        .filter(|name| !ids.contains_key(**name))
+        .map(|name| unit::Model {
+            id: Uuid::now_v7(),
+            city_id,
+            name: (*name).to_owned(),
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    tally.unchanged += ids.len() as u32;
+    tally.created += missing.len() as u32;
+    for chunk in missing.chunks(200) {
+        unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
+    }
+    ids.extend(missing.into_iter().map(|u| (u.name, u.id)));
+    Ok(ids)
+}
+
+async fn upsert_document(
+    db: &impl ConnectionTrait,
+    city_id: Uuid,
+    file: &DocumentFile,
+    now: chrono::DateTime<Utc>,
+) -> Result<(document::Model, Outcome)> {
+    let doc = &file.document;
+    let published_at = doc.published_at.map(|t| t.with_timezone(&Utc));
+    let found = document::Entity::find()
+        .filter(document::Column::CityId.eq(city_id))
+        .filter(document::Column::DocNumber.eq(&doc.doc_number))
+        .one(db)
+        .await?;
+    match found {
+        None => Ok((
+            document::Model {
+                id: Uuid::now_v7(),
+                city_id,
+                doc_number: doc.doc_number.clone(),
+                title: doc.title.clone(),
+                issuer: doc.issuer.clone(),
+                issued_on: doc.issued_on,
+                published_at,
+                recipients: doc.recipients.clone(),
+                cc: doc.cc.clone(),
+                disclosure: doc.disclosure.clone(),
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model()
+            .insert(db)
+            .await?,
+            Outcome::Created,
+        )),
+        Some(current) => {
+            let mut active = current.clone().into_active_model();
+            active.title.set_if_not_equals(doc.title.clone());
+            active.issuer.set_if_not_equals(doc.issuer.clone());
+            active.issued_on.set_if_not_equals(doc.issued_on);
+            active.published_at.set_if_not_equals(published_at);
+            active.recipients.set_if_not_equals(doc.recipients.clone());
+            active.cc.set_if_not_equals(doc.cc.clone());
+            active.disclosure.set_if_not_equals(doc.disclosure.clone());
+            save_if_changed(db, active, current, now, |a, t| a.updated_at = Set(t)).await
+        }
+    }
+}
+
+async fn upsert_section(
+    db: &impl ConnectionTrait,
+    document_id: Uuid,
+    section_in: &FileSection,
+    now: chrono::DateTime<Utc>,
+) -> Result<(section::Model, Outcome)> {
+    let (period_start, period_end) = parse_period(&section_in.period).unwrap_or_default();
+    let found = section::Entity::find()
+        .filter(section::Column::DocumentId.eq(document_id))
+        .filter(section::Column::Number.eq(section_in.number))
+        .one(db)
+        .await?;
+    match found {
+        None => Ok((
+            section::Model {
+                id: Uuid::now_v7(),
+                document_id,
+                number: section_in.number,
+                kind: section_in.kind,
+                title: section_in.title.clone(),
+                period_start,
+                period_end,
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model()
+            .insert(db)
+            .await?,
+            Outcome::Created,
+        )),
+        Some(current) => {
+            if current.kind != section_in.kind {
+                return Err(ApiError::Conflict(format!(
+                    "section {} of {} already lists another kind of item",
+                    section_in.number, document_id
+                )));
+            }
+            let mut active = current.clone().into_active_model();
+            active.title.set_if_not_equals(section_in.title.clone());
+            active.period_start.set_if_not_equals(period_start);
+            active.period_end.set_if_not_equals(period_end);
+            save_if_changed(db, active, current, now, |a, t| a.updated_at = Set(t)).await
+        }
+    }
+}
+
+/// Saves `active` with a new `updated_at` when any field was set to a new value.
+async fn save_if_changed<A>(
+    db: &impl ConnectionTrait,
+    mut active: A,
+    current: ModelOf<A>,
+    now: chrono::DateTime<Utc>,
+    stamp: impl FnOnce(&mut A, chrono::DateTime<Utc>),
+) -> Result<(ModelOf<A>, Outcome)>
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    ModelOf<A>: IntoActiveModel<A>,
+{
+    if !active.is_changed() {
+        return Ok((current, Outcome::Unchanged));
+    }
+    stamp(&mut active, now);
+    Ok((active.update(db).await?, Outcome::Updated))
+}
+
+type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
+
+/// Updates an existing item's fields from the file; returns whether any changed. Status and
+/// progress change only when the file gives them, so a re-import keeps tracked progress.
+async fn update_item(
+    db: &impl ConnectionTrait,
+    current: &item::Model,
+    wanted: &item::Model,
+    item_in: &FileItem,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool> {
+    let mut active = current.clone().into_active_model();
+    active.group_heading.set_if_not_equals(wanted.group_heading.clone());
+    active.content.set_if_not_equals(wanted.content.clone());
+    active.leader_id.set_if_not_equals(wanted.leader_id);
+    active.remarks.set_if_not_equals(wanted.remarks.clone());
+    active.period_start.set_if_not_equals(wanted.period_start);
+    active.period_end.set_if_not_equals(wanted.period_end);
+    if item_in.status.is_some() {
+        active.status.set_if_not_equals(wanted.status);
+    }
+    if item_in.progress.is_some() {
+        active.progress.set_if_not_equals(wanted.progress);
+    }
+    if item_in.progress_note.is_some() {
+        active.progress_note.set_if_not_equals(wanted.progress_note.clone());
+    }
+    if !active.is_changed() {
+        return Ok(false);
+    }
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(true)
+}
+
+async fn touch_item(db: &impl ConnectionTrait, current: &item::Model, now: chrono::DateTime<Utc>) -> Result<()> {
+    let mut active = current.clone().into_active_model();
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(())
+}
+
+/// The unit rows an item should have, in the file's order (`item_id` left nil).
+fn item_units_of(item_in: &FileItem, unit_ids: &HashMap<String, Uuid>) -> Vec<item_unit::Model> {
+    item_in
+        .units
+        .iter()
+        .enumerate()
+        .map(|(position, unit)| item_unit::Model {
+            item_id: Uuid::nil(),
+            unit_id: unit_ids[&unit.name],
+            role: unit.role,
+            note: unit.note.clone(),
+            position: position as i32,
+        })
+        .collect()
+}
+
+/// Makes an item's unit rows equal to `wanted`; returns whether anything changed.
+async fn sync_item_units(
+    db: &impl ConnectionTrait,
+    item_id: Uuid,
+    current: &[item_unit::Model],
+    wanted: Vec<item_unit::Model>,
+) -> Result<bool> {
+    let wanted: BTreeMap<Uuid, item_unit::Model> =
+        wanted.into_iter().map(|row| (row.unit_id, item_unit::Model { item_id, ..row })).collect();
+    let current: BTreeMap<Uuid, &item_unit::Model> = current.iter().map(|row| (row.unit_id, row)).collect();
+    if current.len() == wanted.len() && wanted.iter().all(|(id, row)| current.get(id).is_some_and(|c| *c == row)) {
+        return Ok(false);
+    }
+    item_unit::Entity::delete_many().filter(item_unit::Column::ItemId.eq(item_id)).exec(db).await?;
+    item_unit::Entity::insert_many(wanted.into_values().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(db)
+        .await?;
+    Ok(true)
+}

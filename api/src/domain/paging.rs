@@ -1,0 +1,303 @@
+//! Paging: sorting by named fields, keyset cursors, offsets and counts. A cursor holds the last
+//! record's sort values, read from the record's JSON by pointer: the wire JSON is part of the
+//! contract here too (see `ARCHITECTURE.md`).
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::{ExprTrait, SimpleExpr},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Result},
+    views::{
+        page::{CountMode, DEFAULT_LIMIT, ListOptions, MAX_LIMIT},
+        values::parse_period,
+    },
+};
+
+/// How a sort column's cursor value is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Uuid,
+    Int,
+    /// An integer the JSON shows as null when it is 0 (a livelihood project's `sub_seq`).
+    IntOrNull,
+    Text,
+    Time,
+    Date,
+    /// The first year of a `period` string.
+    PeriodStart,
+    /// The last year of a `period` string.
+    PeriodEnd,
+}
+
+/// One column a sort field orders by: the SQL expression, and where its value is in a record's
+/// JSON (a JSON pointer), for cursors.
+#[derive(Debug, Clone)]
+pub struct SortColumn {
+    pub expr: SimpleExpr,
+    pub pointer: &'static str,
+    pub kind: KeyKind,
+}
+
+impl SortColumn {
+    pub fn new(expr: impl Into<SimpleExpr>, pointer: &'static str, kind: KeyKind) -> Self {
+        Self { expr: expr.into(), pointer, kind }
+    }
+}
+
+/// A sort field a list allows.
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    pub name: &'static str,
+    pub columns: Vec<SortColumn>,
+}
+
+impl SortKey {
+    pub fn new(name: &'static str, columns: Vec<SortColumn>) -> Self {
+        Self { name, columns }
+    }
+}
+
+/// A resolved sort: the columns in order with their directions, ending with the id so that the
+/// order is total, and the spec it came from (cursors remember it).
+#[derive(Debug, Clone, Default)]
+pub struct Ordering {
+    pub spec: String,
+    pub columns: Vec<(SortColumn, Order)>,
+}
+
+/// Resolves `sort` (`field`, `-field`, comma-separated) against `keys`, whose first entry is the
+/// default, and appends `id`.
+pub fn resolve_sort(sort: Option<&str>, keys: &[SortKey], id: SortColumn) -> Result<Ordering> {
+    let default = keys.first().map(|k| k.name).unwrap_or("id");
+    let spec = sort.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(default).to_owned();
+    let mut columns = Vec::new();
+    for part in spec.split(',') {
+        let part = part.trim();
+        let (field, order) = match part.strip_prefix('-') {
+            Some(field) => (field, Order::Desc),
+            None => (part.trim_start_matches('+'), Order::Asc),
+        };
+        let Some(key) = keys.iter().find(|k| k.name == field) else {
+            let allowed: Vec<&str> = keys.iter().map(|k| k.name).collect();
+            return Err(ApiError::bad_field(
+                "sort",
+                format!("unknown sort field `{field}`; use one of {}", allowed.join(", ")),
+            ));
+        };
+        columns.extend(key.columns.iter().cloned().map(|c| (c, order.clone())));
+    }
+    columns.push((id, Order::Asc));
+    Ok(Ordering { spec, columns })
+}
+
+/// Paging asked of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub offset: u64,
+    pub cursor: Option<String>,
+    pub count: bool,
+}
+
+impl PageRequest {
+    /// Checks `limit` (1–500, default 50), `offset` (0 or more), and that `cursor` and `offset`
+    /// are not both given.
+    pub fn from_options(options: &ListOptions) -> Result<Self> {
+        let limit = options.limit.unwrap_or(DEFAULT_LIMIT as i64);
+        if !(1..=MAX_LIMIT as i64).contains(&limit) {
+            return Err(ApiError::bad_field("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        }
+        let offset = options.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(ApiError::bad_field("offset", "must be 0 or more"));
+        }
+        if let Some(fields) = &options.fields {
+            let well_formed =
+                fields.split(',').all(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            if !well_formed {
+                return Err(ApiError::bad_field("fields", "must be field names (a-z, _), comma-separated"));
+            }
+        }
+        Ok(Self {
+            limit: limit as u64,
+            offset: offset as u64,
+            cursor: options.cursor.clone(),
+            count: options.count.unwrap_or_default() == CountMode::Exact,
+        })
+    }
+}
+
+/// A cursor's content: the sort it belongs to and the last record's sort values.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    s: String,
+    v: Vec<Value>,
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::bad_field("cursor", "is not a cursor of this list and sort")
+}
+
+fn decode_cursor(cursor: &str, ordering: &Ordering) -> Result<Vec<sea_orm::Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad_cursor())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+    if cursor.s != ordering.spec || cursor.v.len() != ordering.columns.len() {
+        return Err(bad_cursor());
+    }
+    cursor
+        .v
+        .iter()
+        .zip(&ordering.columns)
+        .map(|(value, (column, _))| typed(value, column.kind).ok_or_else(bad_cursor))
+        .collect()
+}
+
+fn typed(value: &Value, kind: KeyKind) -> Option<sea_orm::Value> {
+    Some(match kind {
+        KeyKind::Uuid => Uuid::parse_str(value.as_str()?).ok()?.into(),
+        KeyKind::Int => value.as_i64()?.into(),
+        KeyKind::IntOrNull => (if value.is_null() { 0 } else { value.as_i64()? }).into(),
+        KeyKind::PeriodStart => parse_period(value.as_str()?)?.0.into(),
+        KeyKind::PeriodEnd => parse_period(value.as_str()?)?.1.into(),
+        KeyKind::Text => value.as_str()?.to_owned().into(),
+        KeyKind::Time => value.as_str()?.parse::<DateTime<Utc>>().ok()?.into(),
+        KeyKind::Date => value.as_str()?.parse::<NaiveDate>().ok()?.into(),
+    })
+}
+
+/// The cursor that continues after `record` (its JSON) in `ordering`.
+fn encode_cursor(record: &Value, ordering: &Ordering) -> Option<String> {
+    let values =
+        ordering.columns.iter().map(|(c, _)| record.pointer(c.pointer).cloned()).collect::<Option<Vec<_>>>()?;
+    let json = serde_json::to_vec(&Cursor { s: ordering.spec.clone(), v: values }).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(json))
+}
+
+/// `(a, b, …) > (x, y, …)` in the ordering's directions: the rows after the cursor.
+fn after(ordering: &Ordering, values: Vec<sea_orm::Value>) -> Condition {
+    let mut any = Condition::any();
+    for k in 0..ordering.columns.len() {
+        let mut all = Condition::all();
+        for (i, ((column, order), value)) in ordering.columns.iter().zip(&values).enumerate().take(k + 1) {
+            let expr = column.expr.clone();
+            all = all.add(if i < k {
+                expr.eq(value.clone())
+            } else if *order == Order::Desc {
+                expr.lt(value.clone())
+            } else {
+                expr.gt(value.clone())
+            });
+        }
+        any = any.add(all);
+    }
+    any
+}
+
+/// One page of records.
+#[derive(Debug)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    /// All matches; `None` when the count was skipped.
+    pub total: Option<u64>,
+    pub limit: u64,
+    pub offset: u64,
+    /// Whether records follow this page.
+    pub has_more: bool,
+    /// The sort, for the next cursor.
+    pub ordering: Ordering,
+    /// Whether the page was asked for by cursor.
+    pub by_cursor: bool,
+}
+
+impl<T> Listing<T> {
+    /// The same page with other records (the loaded form of these).
+    pub fn with_items<U>(self, items: Vec<U>) -> Listing<U> {
+        Listing {
+            items,
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+            has_more: self.has_more,
+            ordering: self.ordering,
+            by_cursor: self.by_cursor,
+        }
+    }
+
+    /// Maps the records, keeping the rest.
+    pub fn map<U>(mut self, f: impl FnMut(T) -> U) -> Listing<U> {
+        let items = std::mem::take(&mut self.items).into_iter().map(f).collect();
+        self.with_items(items)
+    }
+}
+
+/// Runs `select` in `ordering` for the page `request` asks for, counting all matches unless told
+/// not to.
+pub async fn fetch<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    ordering: Ordering,
+    request: &PageRequest,
+) -> Result<Listing<E::Model>>
+where
+    E::Model: Sync,
+{
+    let total = if request.count { Some(select.clone().count(db).await?) } else { None };
+    let mut select = select;
+    for (column, order) in &ordering.columns {
+        select = select.order_by(column.expr.clone(), order.clone());
+    }
+    if let Some(cursor) = &request.cursor {
+        select = select.filter(after(&ordering, decode_cursor(cursor, &ordering)?));
+    }
+    select = select.offset(request.offset);
+    let mut items = select.limit(request.limit + 1).all(db).await?;
+    let has_more = items.len() as u64 > request.limit;
+    items.truncate(request.limit as usize);
+    Ok(Listing {
+        items,
+        total,
+        limit: request.limit,
+        offset: request.offset,
+        has_more,
+        ordering,
+        by_cursor: request.cursor.is_some(),
+    })
+}
+
+impl Listing<Value> {
+    /// The cursor that continues after this page, when records follow it.
+    pub fn next_cursor(&self) -> Option<String> {
+        if self.has_more { self.items.last().and_then(|last| encode_cursor(last, &self.ordering)) } else { None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_through_their_sort() {
+        let ordering = Ordering {
+            spec: "progress".to_owned(),
+            columns: vec![
+                (SortColumn::new(sea_orm::sea_query::Expr::col("progress"), "/progress", KeyKind::Int), Order::Asc),
+                (SortColumn::new(sea_orm::sea_query::Expr::col("id"), "/id", KeyKind::Uuid), Order::Asc),
+            ],
+        };
+        let record = json!({"progress": 40, "id": "01900000-0000-7000-8000-000000000000"});
+        let cursor = encode_cursor(&record, &ordering).expect("a cursor");
+        assert_eq!(decode_cursor(&cursor, &ordering).expect("decodes").len(), 2);
+        let other = Ordering { spec: "-progress".to_owned(), ..ordering };
+        assert!(decode_cursor(&cursor, &other).is_err());
+        assert!(decode_cursor("not-a-cursor", &other).is_err());
+    }
+}

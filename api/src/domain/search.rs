@@ -1,0 +1,141 @@
+//! Substring search over Chinese text.
+//!
+//! Most Chinese query words are one or two characters, which pg_trgm cannot index. So every item
+//! stores the unigrams and bigrams of its content, remarks and unit names in `search_text`, and
+//! PostgreSQL keeps a GIN index on them as a `tsvector` (migration 5). A query of one or two
+//! characters is then a single lexeme lookup, exact by construction; a longer one looks up all
+//! its bigrams in the index and confirms the match with `LIKE`. SQLite matches with `LIKE` alone.
+
+use std::collections::{BTreeSet, HashMap};
+
+use entity::{item, item_unit, unit};
+use migration::m20260101_000005_add_item_search::SEARCH_VECTOR;
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    sea_query::{Expr, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{collection, filter::contains},
+    error::Result,
+};
+
+/// The characters a query or a text is matched on: lowercased, without white space.
+fn normalized(text: &str) -> Vec<char> {
+    text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+}
+
+/// The unigrams and bigrams of each text, deduplicated and space-separated.
+pub fn tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut tokens = BTreeSet::new();
+    for text in texts {
+        let chars = normalized(text);
+        for (i, c) in chars.iter().enumerate() {
+            tokens.insert(c.to_string());
+            if let Some(next) = chars.get(i + 1) {
+                tokens.insert(format!("{c}{next}"));
+            }
+        }
+    }
+    tokens.into_iter().collect::<Vec<_>>().join(" ")
+}
+
+/// The `tsquery` that finds `q`: the lexeme itself for one or two characters, else all of its
+/// bigrams. `None` for a query of only white space.
+pub fn tsquery(q: &str) -> Option<String> {
+    let chars = normalized(q);
+    let lexeme = |s: String| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+    match chars.len() {
+        0 => None,
+        1 | 2 => Some(lexeme(chars.iter().collect())),
+        _ => Some(chars.windows(2).map(|pair| lexeme(pair.iter().collect())).collect::<Vec<_>>().join(" & ")),
+    }
+}
+
+/// The condition that an item's content, remarks or one of its units' names contains `q`.
+pub fn condition(backend: DbBackend, q: &str) -> Condition {
+    let unit_names = Query::select()
+        .column(item_unit::Column::ItemId)
+        .from(item_unit::Entity)
+        .and_where(
+            item_unit::Column::UnitId.in_subquery(
+                Query::select()
+                    .column(unit::Column::Id)
+                    .from(unit::Entity)
+                    .and_where(contains(unit::Column::Name, q))
+                    .take(),
+            ),
+        )
+        .take();
+    let substring = Condition::any()
+        .add(contains(item::Column::Content, q))
+        .add(contains(item::Column::Remarks, q))
+        .add(item::Column::Id.in_subquery(unit_names));
+    match (backend, tsquery(q)) {
+        (DbBackend::Postgres, Some(query)) => Condition::all()
+            .add(Expr::cust_with_values(format!("{SEARCH_VECTOR} @@ CAST($1 AS tsquery)"), [query]))
+            .add(substring),
+        _ => substring,
+    }
+}
+
+/// Recomputes `search_text` for the items with `ids`, from their stored content, remarks and
+/// units. Call it after anything that changes one of those.
+pub async fn refresh(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let items = item::Entity::find().filter(item::Column::Id.is_in(chunk.iter().copied())).all(db).await?;
+        let rows =
+            item_unit::Entity::find().filter(item_unit::Column::ItemId.is_in(chunk.iter().copied())).all(db).await?;
+        let names: HashMap<Uuid, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        for item in items {
+            let unit_names = rows.iter().filter(|r| r.item_id == item.id).filter_map(|r| names.get(&r.unit_id));
+            let texts = [item.content.as_str(), item.remarks.as_deref().unwrap_or("")]
+                .into_iter()
+                .chain(unit_names.map(String::as_str));
+            let text = tokens(texts);
+            if text != item.search_text {
+                item::Entity::update(item::ActiveModel {
+                    id: Set(item.id),
+                    search_text: Set(text),
+                    ..Default::default()
+                })
+                .exec(db)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refreshes the search text of the items among `targets` (their unit names may have changed).
+pub async fn refresh_dependents(db: &impl ConnectionTrait, targets: &[(&'static str, Uuid)]) -> Result<()> {
+    let items: Vec<Uuid> = targets.iter().filter(|(c, _)| collection::is_items(c)).map(|(_, id)| *id).collect();
+    refresh(db, &items).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_unigrams_and_bigrams_of_each_text() {
+        assert_eq!(tokens(["停车场", "A b"]), "a ab b 停 停车 场 车 车场");
+    }
+
+    #[test]
+    fn queries_use_the_lexeme_or_all_bigrams() {
+        assert_eq!(tsquery("停车").as_deref(), Some("'停车'"));
+        assert_eq!(tsquery("港").as_deref(), Some("'港'"));
+        assert_eq!(tsquery("停车场").as_deref(), Some("'停车' & '车场'"));
+        assert_eq!(tsquery("it's").as_deref(), Some("'it' & 't''' & '''s'"));
+        assert_eq!(tsquery("  "), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! Request bodies: size-limited JSON, parsed with the path of any field at fault, then checked
+//! with `validator`. Malformed JSON is a 400, a body that does not fit the schema or breaks a rule
+//! a 422 naming every field, an oversize body a 413.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{ApiError, parse_json, validation_problem};
+
+/// The largest body the service reads: the seed documents are 150 KiB; this leaves room for big
+/// imports.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A JSON body of type `T` that passed its validation rules.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let JsonBody(value) = body.await?;
+            value.validate().map_err(validation_problem)?;
+            Ok(Body(value))
+        })
+    }
+}
+
+/// A JSON body of type `T`, parsed but not validated (for types that check themselves).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+                return Err(too_large());
+            }
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|error| ApiError::BadRequest {
+                    detail: format!("the body could not be read: {error}"),
+                    errors: Vec::new(),
+                })?;
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(JsonBody(parse_json(&bytes)?))
+        })
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+}

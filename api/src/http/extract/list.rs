@@ -1,0 +1,45 @@
+//! The list request extractor: the shared list options and a list's own filters, split apart.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    error::{ApiError, Result},
+    http::extract::query::parse_query,
+    views::page::ListOptions,
+};
+
+/// The parameters every list takes, by name (they are split from the list's own filters).
+const OPTION_NAMES: [&str; 8] = ["limit", "offset", "cursor", "count", "sort", "fields", "include", "format"];
+
+/// A list request: the shared [`ListOptions`] and the list's own filters `T`; unknown parameters
+/// and malformed values are a 400 naming the parameter.
+pub struct ListRequest<T> {
+    pub options: ListOptions,
+    pub filters: T,
+}
+
+impl<T: DeserializeOwned> FromRequest for ListRequest<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(split_query(req.query_string()))
+    }
+}
+
+fn split_query<T: DeserializeOwned>(query: &str) -> Result<ListRequest<T>> {
+    let (options, filters) = split_params(query, &OPTION_NAMES)?;
+    Ok(ListRequest { options: parse_query(&options)?, filters: parse_query(&filters)? })
+}
+
+/// Splits a query string in two: the parameters named in `names`, and the others.
+pub fn split_params(query: &str, names: &[&str]) -> Result<(String, String)> {
+    let pairs: Vec<(String, String)> =
+        serde_html_form::from_str(query).map_err(|error| ApiError::bad_field("query", error.to_string()))?;
+    let (named, others): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(key, _)| names.contains(&key.as_str()));
+    let encode = |pairs: Vec<(String, String)>| serde_html_form::to_string(pairs).unwrap_or_default();
+    Ok((encode(named), encode(others)))
+}

@@ -1,0 +1,313 @@
+//! The OpenAPI 3.1 document, built once from the handlers' annotations.
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, dev::ResourceDef, get, http::header};
+use utoipa::OpenApi;
+
+use utoipa::{
+    Modify,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+};
+
+use crate::{
+    http::routes::{changes, cities, documents, feeds, health, imports, items, people, sections, stats, users},
+    views::{
+        cities::CityOut,
+        documents::DocumentOut,
+        items::{LivelihoodProjectOut, WorkItemOut},
+        page::{Page, PageLinks, PartialPage},
+        people::{LeaderOut, UnitOut},
+        revisions::RevisionOut,
+        sections::SectionDetailOut,
+        users::UserOut,
+    },
+};
+
+/// Declares the bearer-JWT scheme that every write names.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // Reads need no credentials: an empty requirement says so, and writes name `bearer`.
+        openapi.security = Some(vec![SecurityRequirement::default()]);
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A token from `POST /api/v1/auth/token`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Replaces every inline schema that repeats a component schema with a reference to it, so
+/// generated clients share one `Problem` and one record type per resource instead of a copy per
+/// response. (utoipa inlines the record schema into generic envelopes and `#[to_schema]`
+/// responses.)
+struct ShareComponents;
+
+impl Modify for ShareComponents {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
+        let components: Vec<(String, serde_json::Value)> = document["components"]["schemas"]
+            .as_object()
+            .map(|schemas| schemas.iter().map(|(name, schema)| (name.clone(), schema.clone())).collect())
+            .unwrap_or_default();
+        fn share(value: &mut serde_json::Value, components: &[(String, serde_json::Value)], top: Option<&str>) {
+            if let Some((name, _)) =
+                components.iter().find(|(name, schema)| Some(name.as_str()) != top && schema == value)
+            {
+                *value = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+                return;
+            }
+            match value {
+                serde_json::Value::Object(map) => map.values_mut().for_each(|v| share(v, components, None)),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|v| share(v, components, None)),
+                _ => {}
+            }
+        }
+        share(&mut document["paths"], &components, None);
+        if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+            for (name, schema) in schemas.iter_mut() {
+                share(schema, &components, Some(name.as_str()));
+            }
+        }
+        if let Ok(shared) = serde_json::from_value(document) {
+            *openapi = shared;
+        }
+    }
+}
+
+/// Defines [`ApiDoc`] and the functions that register the handlers from one list, so that every
+/// route the server has is in the document and every operation in the document is served.
+macro_rules! api {
+    (api_v1: [$($($v1:ident)::+),+ $(,)?], root: [$($($root:ident)::+),+ $(,)?] $(,)?) => {
+        /// The document's root: the operations are the handlers registered below.
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "Duban API",
+                description = "Duban (督办) publishes and tracks the work plans Chinese city governments issue each year: \
+                    key work items (重点工作) and livelihood projects (民生实事项目), who leads each, which units share it, \
+                    and how far it has got. Reads are public; writes need a bearer token from `POST /api/v1/auth/token`, \
+                    of an admin, or of an editor of the city concerned. Single resources carry a strong `ETag`; send it in \
+                    `If-Match` when you change them and a stale one is answered 412.",
+                license(name = "Apache-2.0", identifier = "Apache-2.0"),
+                contact(name = "Duban maintainers", url = "https://github.com/duban-dev/duban")
+            ),
+            servers((url = "/", description = "This server")),
+            modifiers(&BearerScheme, &ShareComponents),
+            components(schemas(
+                crate::views::stats::GroupBy, crate::views::items::NameOrId, crate::views::items::StatusList,
+                // The list pages, which the lists' 200 responses (`ListOk`) refer to by name.
+                Page<CityOut>, Page<DocumentOut>, Page<SectionDetailOut>, Page<LeaderOut>, Page<UnitOut>,
+                Page<WorkItemOut>, Page<LivelihoodProjectOut>, Page<UserOut>, Page<RevisionOut>, PartialPage, PageLinks, RevisionOut,
+            )),
+            paths($($($v1)::+,)+ $($($root)::+),+),
+            tags(
+                (name = "auth", description = "Access tokens for writes"),
+                (name = "cities", description = "County-level cities"),
+                (name = "documents", description = "Issued notices"),
+                (name = "sections", description = "The attachments and plans of documents"),
+                (name = "leaders", description = "City leaders who lead groups of items"),
+                (name = "units", description = "Responsible bodies"),
+                (name = "work-items", description = "Key work items (重点工作)"),
+                (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
+                (name = "users", description = "Accounts (admins only)"),
+                (name = "imports", description = "Whole documents in the format of the seed files"),
+                (name = "stats", description = "Aggregates for dashboards"),
+                (name = "feeds", description = "JSON Feed 1.1 for portals"),
+                (name = "changes", description = "Every change in commit order, for mirroring"),
+                (name = "health", description = "Liveness, readiness and metrics"),
+            )
+        )]
+        pub struct ApiDoc;
+
+        /// Registers every `/api/v1` handler of the document.
+        pub fn configure_api_v1(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service($($v1)::+);)+
+        }
+
+        /// Registers every handler of the document outside `/api/v1`.
+        pub fn configure_root(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service($($root)::+);)+
+        }
+    };
+}
+
+api! {
+    api_v1: [
+        users::create_token,
+        cities::list_cities,
+        cities::get_city,
+        cities::create,
+        cities::replace,
+        cities::patch,
+        cities::delete,
+        cities::revisions,
+        documents::list_documents,
+        documents::get_document,
+        documents::create,
+        documents::replace,
+        documents::patch,
+        documents::delete,
+        documents::revisions,
+        sections::list_sections,
+        sections::get_section,
+        sections::create,
+        sections::replace,
+        sections::patch,
+        sections::delete,
+        sections::revisions,
+        people::list_leaders,
+        people::get_leader,
+        people::leader_writes::create,
+        people::leader_writes::replace,
+        people::leader_writes::patch,
+        people::leader_writes::delete,
+        people::leader_writes::revisions,
+        people::list_units,
+        people::get_unit,
+        people::unit_writes::create,
+        people::unit_writes::replace,
+        people::unit_writes::patch,
+        people::unit_writes::delete,
+        people::unit_writes::revisions,
+        items::list_work_items,
+        items::get_work_item,
+        items::work_item_writes::create,
+        items::work_item_writes::replace,
+        items::work_item_writes::patch,
+        items::work_item_writes::delete,
+        items::work_item_writes::revisions,
+        items::list_livelihood_projects,
+        items::get_livelihood_project,
+        items::livelihood_project_writes::create,
+        items::livelihood_project_writes::replace,
+        items::livelihood_project_writes::patch,
+        items::livelihood_project_writes::delete,
+        items::livelihood_project_writes::revisions,
+        users::list_users,
+        users::get_user,
+        users::create,
+        users::replace,
+        users::patch,
+        users::delete,
+        users::revisions,
+        imports::create_import,
+        stats::work_item_stats,
+        stats::livelihood_project_stats,
+        feeds::work_item_feed,
+        feeds::livelihood_project_feed,
+        feeds::document_feed,
+        changes::list_changes,
+    ],
+    root: [
+        health::metrics,
+        health::live,
+        health::ready,
+    ],
+}
+
+/// The document as pretty-printed JSON, built on first use.
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let document = serde_json::to_value(ApiDoc::openapi()).map(share_parameters);
+        let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {
+            // Serialising derived structs cannot fail short of a bug in utoipa; say so in the body.
+            format!("{{\"error\":\"failed to serialise the OpenAPI document: {error}\"}}")
+        });
+        json.push('\n');
+        json
+    })
+}
+
+/// Moves every parameter that two or more operations share into `components.parameters` and
+/// refers to it there, so the list options and filters are defined once. A parameter keeps its
+/// own name; where operations document different variants of it (each list its own sort
+/// fields), each variant is named after the first operation that uses it.
+fn share_parameters(mut document: serde_json::Value) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    /// A parameter, where it is used (operation, index), and the first operation using it.
+    type Use = (Value, Vec<(String, usize)>, String);
+    let mut uses: Vec<Use> = Vec::new();
+    let operations = |paths: &Map<String, Value>| -> Vec<(String, String, Value)> {
+        let mut list = Vec::new();
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                list.push((path.clone(), method.clone(), operation.clone()));
+            }
+        }
+        list
+    };
+    let Some(paths) = document["paths"].as_object().cloned() else { return document };
+    for (path, method, operation) in operations(&paths) {
+        let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+        for (index, parameter) in operation["parameters"].as_array().into_iter().flatten().enumerate() {
+            let at = format!("{path} {method}");
+            match uses.iter_mut().find(|(p, ..)| p == parameter) {
+                Some((_, places, _)) => places.push((at, index)),
+                None => uses.push((parameter.clone(), vec![(at, index)], id.clone())),
+            }
+        }
+    }
+    let mut components = Map::new();
+    for (parameter, places, first_operation) in &uses {
+        if places.len() < 2 {
+            continue;
+        }
+        let name = parameter["name"].as_str().unwrap_or("parameter");
+        let variants = uses.iter().filter(|(p, places, _)| p["name"] == parameter["name"] && places.len() >= 2).count();
+        let key = if variants == 1 { name.to_owned() } else { format!("{name}.{first_operation}") };
+        let key = key.replace(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')), "_");
+        for (at, index) in places {
+            let (path, method) = at.split_once(' ').unwrap_or_default();
+            document["paths"][path][method]["parameters"][*index] =
+                serde_json::json!({ "$ref": format!("#/components/parameters/{key}") });
+        }
+        components.insert(key, parameter.clone());
+    }
+    if !components.is_empty() {
+        document["components"]["parameters"] = Value::Object(components);
+    }
+    document
+}
+
+/// The methods the document lists for the route matching `path`, or `None` when no route does.
+/// Used to answer 405 with `Allow`, so the document stays the one list of routes.
+pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
+    static ROUTES: OnceLock<Vec<(ResourceDef, Vec<&'static str>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, present)| present.then_some(method))
+                .collect();
+                (ResourceDef::new(template), methods)
+            })
+            .collect()
+    });
+    routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.as_slice())
+}
+
+/// Serves the OpenAPI document.
+#[get("/api-docs/openapi.json")]
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/json")).body(json())
+}

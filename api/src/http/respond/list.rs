@@ -1,0 +1,121 @@
+//! List responses: records as JSON with `include`d resources embedded and `fields` picked, in
+//! the representation asked for (JSON, CSV, NDJSON), with RFC 8288 `Link` and `X-Total-Count`.
+
+use actix_web::{HttpRequest, HttpResponse, http::header};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    domain::{include, paging::Listing},
+    error::Result,
+    http::{respond::csv::to_csv, state::AppState},
+    views::page::{Format, ListOptions, PARTIAL_JSON, Page, PageLinks},
+};
+
+/// Responds with a list: records serialised, `include`d resources embedded in full (`city`
+/// replaces the city reference, `document` is added beside `document_id`), then shaped by the
+/// list options.
+pub async fn list_response<T: Serialize>(
+    state: &AppState,
+    req: &HttpRequest,
+    options: &ListOptions,
+    listing: Listing<T>,
+    includable: &[&str],
+) -> Result<HttpResponse> {
+    let mut listing = listing.map(|item| serde_json::to_value(item).unwrap_or(Value::Null));
+    include::embed(&state.db, &mut listing.items, options.include.as_deref(), includable).await?;
+    Ok(page_response(listing, req, options))
+}
+
+/// Turns records into JSON, then applies `fields` (keeping `id`).
+pub fn pick_fields(mut record: Value, fields: Option<&str>) -> Value {
+    let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else { return record };
+    let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
+    if let Value::Object(map) = &mut record {
+        map.retain(|key, _| key == "id" || wanted.contains(&key.as_str()));
+    }
+    record
+}
+
+/// Which format a list response takes: `format=` wins over `Accept`.
+fn negotiate(req: &HttpRequest, options: &ListOptions) -> Format {
+    if let Some(format) = options.format {
+        return format;
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.contains("text/csv") {
+        Format::Csv
+    } else if accept.contains("application/x-ndjson") || accept.contains("application/ndjson") {
+        Format::Ndjson
+    } else {
+        Format::Json
+    }
+}
+
+/// The request's path and query with the paging parameters replaced.
+fn link(req: &HttpRequest, replace: &[(&str, String)]) -> String {
+    let mut pairs: Vec<(String, String)> = serde_html_form::from_str::<Vec<(String, String)>>(req.query_string())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, _)| !["offset", "cursor"].contains(&key.as_str()) && !replace.iter().any(|(k, _)| k == key))
+        .collect();
+    pairs.extend(replace.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    format!("{}?{}", req.path(), serde_html_form::to_string(&pairs).unwrap_or_default())
+}
+
+/// Links to the first, previous and next pages of `listing`.
+fn links(listing: &Listing<Value>, req: &HttpRequest, next_cursor: Option<&str>) -> PageLinks {
+    let first = link(req, &[("offset", "0".to_owned())]);
+    let prev = (!listing.by_cursor && listing.offset > 0)
+        .then(|| link(req, &[("offset", listing.offset.saturating_sub(listing.limit).to_string())]));
+    let next = match (listing.by_cursor, next_cursor) {
+        (true, Some(cursor)) => Some(link(req, &[("cursor", cursor.to_owned())])),
+        (false, _) if listing.has_more => Some(link(req, &[("offset", (listing.offset + listing.limit).to_string())])),
+        _ => None,
+    };
+    PageLinks { first, prev, next }
+}
+
+/// The page in the negotiated format, with `Link` and `X-Total-Count` headers.
+fn page_response(listing: Listing<Value>, req: &HttpRequest, options: &ListOptions) -> HttpResponse {
+    let next_cursor = listing.next_cursor();
+    let links = links(&listing, req, next_cursor.as_deref());
+    let mut response = HttpResponse::Ok();
+    let mut link_header = vec![format!("<{}>; rel=\"first\"", links.first)];
+    link_header.extend(links.prev.iter().map(|l| format!("<{l}>; rel=\"prev\"")));
+    link_header.extend(links.next.iter().map(|l| format!("<{l}>; rel=\"next\"")));
+    response.insert_header((header::LINK, link_header.join(", ")));
+    if let Some(total) = listing.total {
+        response.insert_header(("X-Total-Count", total.to_string()));
+    }
+    let items: Vec<Value> =
+        listing.items.into_iter().map(|item| pick_fields(item, options.fields.as_deref())).collect();
+    match negotiate(req, options) {
+        Format::Json => {
+            // Picked fields no longer fit the record schema: say so in the media type.
+            if options.fields.is_some() {
+                response.content_type(PARTIAL_JSON);
+            }
+            response.json(Page {
+                items,
+                total: listing.total,
+                limit: listing.limit,
+                offset: listing.offset,
+                next_cursor,
+                links,
+            })
+        }
+        Format::Ndjson => {
+            let mut body = String::new();
+            for item in &items {
+                body.push_str(&item.to_string());
+                body.push('\n');
+            }
+            response.content_type("application/x-ndjson; charset=utf-8").body(body)
+        }
+        Format::Csv => response
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((header::CONTENT_DISPOSITION, "inline; filename=\"export.csv\""))
+            .body(to_csv(&items)),
+    }
+}

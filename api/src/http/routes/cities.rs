@@ -1,0 +1,69 @@
+//! `/api/v1/cities`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::{
+    domain::paging::PageRequest,
+    domain::{self, cities::Cities},
+    error::Result,
+    http::{
+        extract::list::ListRequest,
+        respond::{list::list_response, resource::ok_with_etag},
+        routes::docs::{CityListOptions, GetErrors, ListErrors, ListOk},
+        state::AppState,
+    },
+    views::cities::{CityIn, CityListParams, CityOut, CityPatch},
+};
+
+/// List cities.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cities",
+    tag = "cities",
+    operation_id = "list_cities",
+    params(CityListOptions, CityListParams),
+    responses(ListOk<CityOut>, ListErrors)
+)]
+#[get("/cities")]
+pub async fn list_cities(
+    state: web::Data<AppState>,
+    ListRequest { options, filters }: ListRequest<CityListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let page = PageRequest::from_options(&options)?;
+    let listing = domain::cities::list(&state.db, filters.q.as_deref(), options.sort.as_deref(), &page).await?;
+    list_response(&state, &req, &options, listing.map(CityOut::from), &[]).await
+}
+
+/// Get a city by id or admin division code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cities/{id}",
+    tag = "cities",
+    operation_id = "get_city",
+    params(("id" = String, Path, description = "The city's id, or its 6-digit admin division code", example = "330382", pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")),
+    responses(
+        (status = 200, description = "The city", body = CityOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
+)]
+#[get("/cities/{id}")]
+pub async fn get_city(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
+    Ok(ok_with_etag(&CityOut::from(domain::cities::get(&state.db, &id).await?)))
+}
+
+crate::crud_routes! {
+    resource: Cities,
+    tag: "cities",
+    collection_path: "/api/v1/cities",
+    item_path: "/api/v1/cities/{id}",
+    revisions_path: "/api/v1/cities/{id}/revisions",
+    scope_collection: "/cities",
+    scope_item: "/cities/{id}",
+    scope_revisions: "/cities/{id}/revisions",
+    ids: ["create_city", "replace_city", "patch_city", "delete_city", "list_city_revisions"],
+    out: CityOut,
+    input: CityIn,
+    patch: CityPatch,
+    reads: public,
+}

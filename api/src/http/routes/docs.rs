@@ -1,0 +1,243 @@
+//! OpenAPI documentation shared by the handlers: the list options of each list, and the error
+//! responses of reads.
+
+use std::{collections::BTreeMap, marker::PhantomData};
+
+use utoipa::{
+    IntoResponses, ToSchema,
+    openapi::{
+        ContentBuilder, HeaderBuilder, KnownFormat, Object, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder,
+        SchemaFormat, Type,
+        path::{Parameter, ParameterBuilder, ParameterIn},
+        response::Response,
+    },
+};
+
+use crate::views::{
+    cities::CityOut,
+    documents::DocumentOut,
+    items::{LivelihoodProjectOut, WorkItemOut},
+    page::{DEFAULT_LIMIT, MAX_LIMIT, PARTIAL_JSON},
+    people::{LeaderOut, UnitOut},
+    problem::Problem,
+    revisions::RevisionOut,
+    sections::SectionDetailOut,
+    users::UserOut,
+};
+
+/// The list options as OpenAPI parameters, for a list sorted by `sort_fields` (the first is the
+/// default) that can embed `includes`.
+pub fn list_options(
+    sort_fields: &[&str],
+    default_sort: &str,
+    includes: &[&str],
+    representations: bool,
+) -> Vec<Parameter> {
+    let query = |name: &str, description: String, schema: Object| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(schema))
+            .build()
+    };
+    let integer = |min: i64, max: Option<i64>, default: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(max)
+            .default(Some(default.into()))
+            .build()
+    };
+    let text = |pattern: String| ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).build();
+    let choice =
+        |values: &[&str]| ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.to_vec())).build();
+    let sort_field = format!("-?({})", sort_fields.join("|"));
+    let mut params = vec![
+        query("limit", "Page size.".to_owned(), integer(1, Some(MAX_LIMIT as i64), DEFAULT_LIMIT as i64)),
+        query("offset", "Records to skip; with `cursor`, records to skip after it.".to_owned(), integer(0, None, 0)),
+        query(
+            "cursor",
+            "Keyset paging: the `next_cursor` of the previous page, with the same `sort`. Stable while records are \
+             inserted or deleted."
+                .to_owned(),
+            text("^[A-Za-z0-9_-]+$".to_owned()),
+        ),
+        query(
+            "count",
+            "`exact` (default) counts all matches into `total`; `none` skips the count.".to_owned(),
+            choice(&["exact", "none"]),
+        ),
+        query(
+            "sort",
+            format!(
+                "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`.",
+                sort_fields.join(", "),
+                default_sort
+            ),
+            text(format!("^{sort_field}(,{sort_field})*$")),
+        ),
+    ];
+    if representations {
+        params.push(query(
+            "fields",
+            "Only these top-level fields of each record, comma-separated (`id` is always kept); the page is then \
+             `application/vnd.duban.partial+json`."
+                .to_owned(),
+            text("^[a-z_]+(,[a-z_]+)*$".to_owned()),
+        ));
+        if !includes.is_empty() {
+            let include = format!("({})", includes.join("|"));
+            params.push(query(
+                "include",
+                format!("Embed related resources in full, comma-separated: {}.", includes.join(", ")),
+                text(format!("^{include}(,{include})*$")),
+            ));
+        }
+        params.push(query(
+            "format",
+            "`json` (default), `csv` (UTF-8 with BOM) or `ndjson`; also chosen by the `Accept` header.".to_owned(),
+            choice(&["json", "csv", "ndjson"]),
+        ));
+    }
+    params
+}
+
+/// Defines zero-sized types whose OpenAPI parameters are a list's options.
+macro_rules! list_option_docs {
+    ($($(#[$doc:meta])* $name:ident: sort [$($sort:literal),+] default $default:literal, include [$($include:literal),*], representations $repr:literal;)+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl utoipa::IntoParams for $name {
+                fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                    list_options(&[$($sort),+], $default, &[$($include),*], $repr)
+                }
+            }
+        )+
+    };
+}
+
+list_option_docs! {
+    /// The options of the work item and livelihood project lists.
+    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at"] default "seq", include ["city", "document"], representations true;
+    /// The options of the item feeds.
+    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at"] default "-updated_at", include [], representations false;
+    /// The options of the document list.
+    DocumentListOptions: sort ["issued_on", "doc_number", "created_at", "updated_at"] default "-issued_on", include ["city"], representations true;
+    /// The options of the document feed.
+    DocumentFeedOptions: sort ["updated_at", "issued_on", "doc_number", "created_at"] default "-updated_at", include [], representations false;
+    /// The options of the city list.
+    CityListOptions: sort ["code", "name", "name_en", "created_at", "updated_at"] default "code", include [], representations true;
+    /// The options of the leader and unit lists.
+    NamedListOptions: sort ["name", "created_at"] default "name", include ["city"], representations true;
+    /// The options of the section list.
+    SectionListOptions: sort ["number"] default "number", include ["city"], representations true;
+    /// The options of the user list.
+    UserListOptions: sort ["username", "created_at"] default "username", include ["city"], representations true;
+    /// The options of revision lists.
+    RevisionListOptions: sort ["seq"] default "seq", include [], representations true;
+}
+
+/// The errors a list can answer with.
+#[derive(IntoResponses)]
+pub enum ListErrors {
+    /// A parameter is unknown or malformed, or out of range.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// The server failed; the detail never says why.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(#[to_schema] Problem),
+}
+
+/// The errors a single-resource read can answer with.
+#[derive(IntoResponses)]
+pub enum GetErrors {
+    /// The id is malformed.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// No resource has this id.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+    /// The server failed; the detail never says why.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(#[to_schema] Problem),
+}
+
+/// Errors of admin-only reads.
+#[derive(IntoResponses)]
+pub enum AdminReadErrors {
+    /// A parameter or the id is malformed.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// Only admins may read users.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(#[to_schema] Problem),
+    /// No user has this id.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+    /// The server failed; the detail never says why.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(#[to_schema] Problem),
+}
+
+/// A record type that lists return, with the plural its 200 response names.
+pub trait Listed: ToSchema {
+    /// E.g. `documents`, for "A page of documents".
+    const PLURAL: &'static str;
+}
+
+macro_rules! listed {
+    ($($out:ty => $plural:literal),+ $(,)?) => {
+        $(impl Listed for $out {
+            const PLURAL: &'static str = $plural;
+        })+
+    };
+}
+
+listed! {
+    CityOut => "cities",
+    DocumentOut => "documents",
+    SectionDetailOut => "sections",
+    LeaderOut => "leaders",
+    UnitOut => "units",
+    WorkItemOut => "work items",
+    LivelihoodProjectOut => "livelihood projects",
+    UserOut => "users",
+    RevisionOut => "revisions",
+}
+
+/// The 200 response of a list of `T`: the page as JSON (`Page_T`, registered with the document's
+/// components), CSV, NDJSON, or partial JSON with `fields`, and the `Link` and `X-Total-Count`
+/// headers.
+pub struct ListOk<T>(PhantomData<T>);
+
+impl<T: Listed> IntoResponses for ListOk<T> {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let text = || ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::String))).build();
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build()
+        };
+        let page = ContentBuilder::new().schema(Some(Ref::from_schema_name(format!("Page_{}", T::name())))).build();
+        let partial = ContentBuilder::new().schema(Some(Ref::from_schema_name("PartialPage"))).build();
+        let response = ResponseBuilder::new()
+            .description(format!("A page of {}", T::PLURAL))
+            .header("Link", header("RFC 8288 links to the first, previous and next pages"))
+            .header("X-Total-Count", header("All matches; absent with count=none"))
+            .content("application/json", page)
+            .content("text/csv", text())
+            .content("application/x-ndjson", text())
+            .content(PARTIAL_JSON, partial)
+            .build();
+        BTreeMap::from([("200".to_owned(), RefOr::T(response))])
+    }
+}

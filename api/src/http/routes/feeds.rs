@@ -1,0 +1,232 @@
+//! `/api/v1/feeds/…`: JSON Feed 1.1 for portals, newest change first, filterable like the lists.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use entity::item::ItemKind;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    domain::{
+        self,
+        documents::DocumentFilter,
+        items::read::ItemFilter,
+        paging::{Listing, PageRequest},
+    },
+    error::{ApiError, Result},
+    http::{
+        extract::list::ListRequest,
+        routes::docs::{DocumentFeedOptions, ItemFeedOptions, ListErrors},
+        state::AppState,
+    },
+    views::{
+        documents::{DocumentListParams, DocumentOut},
+        feeds::{FeedItem, JsonFeed},
+        items::{ItemListParams, LivelihoodProjectOut, WorkItemOut},
+        page::ListOptions,
+    },
+};
+
+/// `scheme://host` of the request, for the absolute URLs a feed needs.
+fn origin(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// Feeds list newest changes first unless `sort` says otherwise; the list options that shape
+/// other representations do not apply.
+fn feed_options(mut options: ListOptions) -> Result<ListOptions> {
+    for (name, given) in [
+        ("fields", options.fields.is_some()),
+        ("include", options.include.is_some()),
+        ("format", options.format.is_some()),
+    ] {
+        if given {
+            return Err(ApiError::bad_field(name, "does not apply to feeds"));
+        }
+    }
+    options.sort.get_or_insert_with(|| "-updated_at".to_owned());
+    Ok(options)
+}
+
+fn feed<T: Serialize>(
+    req: &HttpRequest,
+    title: &str,
+    collection: &str,
+    listing: Listing<T>,
+    entry: impl Fn(&T) -> (String, String, DateTime<Utc>, DateTime<Utc>, Vec<String>),
+) -> HttpResponse {
+    let origin = origin(req);
+    let next_url = listing.has_more.then(|| {
+        let offset = listing.offset + listing.limit;
+        let mut pairs: Vec<(String, String)> =
+            serde_html_form::from_str::<Vec<(String, String)>>(req.query_string()).unwrap_or_default();
+        pairs.retain(|(k, _)| k != "offset");
+        pairs.push(("offset".to_owned(), offset.to_string()));
+        format!("{origin}{}?{}", req.path(), serde_html_form::to_string(&pairs).unwrap_or_default())
+    });
+    let items = listing
+        .items
+        .iter()
+        .map(|record| {
+            let json = serde_json::to_value(record).unwrap_or(Value::Null);
+            let id = json["id"].as_str().unwrap_or_default().to_owned();
+            let (title, content_text, date_published, date_modified, tags) = entry(record);
+            FeedItem {
+                url: format!("{origin}/api/v1/{collection}/{id}"),
+                id,
+                title,
+                content_text,
+                date_published,
+                date_modified,
+                tags,
+                _duban: json,
+            }
+        })
+        .collect();
+    let query = if req.query_string().is_empty() { String::new() } else { format!("?{}", req.query_string()) };
+    let body = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: format!("Duban: {title}"),
+        home_page_url: format!("{origin}/api/v1/{collection}"),
+        feed_url: format!("{origin}{}{query}", req.path()),
+        description: format!("{title} of city work plans, most recently changed first."),
+        language: "zh-CN",
+        next_url,
+        items,
+    };
+    HttpResponse::Ok().content_type("application/feed+json; charset=utf-8").json(body)
+}
+
+/// A short title: the first 40 characters of `text`.
+fn headline(text: &str) -> String {
+    let mut title: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        title.push('…');
+    }
+    title
+}
+
+fn item_entry(
+    city: &str,
+    seq: String,
+    content: &str,
+    remarks: Option<&str>,
+    status: impl Serialize,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+) -> (String, String, DateTime<Utc>, DateTime<Utc>, Vec<String>) {
+    let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let text = match remarks {
+        Some(remarks) => format!("{content}\n备注：{remarks}"),
+        None => content.to_owned(),
+    };
+    (format!("{city} {seq} {}", headline(content)), text, created, updated, vec![city.to_owned(), status])
+}
+
+/// The key work items as a JSON Feed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/feeds/work-items",
+    tag = "feeds",
+    operation_id = "work_item_feed",
+    params(ItemFeedOptions, ItemListParams),
+    responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
+)]
+#[get("/feeds/work-items")]
+pub async fn work_item_feed(
+    state: web::Data<AppState>,
+    request: ListRequest<ItemListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let options = feed_options(request.options)?;
+    let page = PageRequest::from_options(&options)?;
+    let listing = domain::items::read::list(
+        &state.db,
+        ItemKind::WorkItem,
+        &ItemFilter::from_params(&request.filters)?,
+        options.sort.as_deref(),
+        &page,
+    )
+    .await?;
+    Ok(feed(&req, "key work items", "work-items", listing.map(WorkItemOut::from), |w| {
+        let i = &w.item;
+        item_entry(
+            &i.city.name,
+            format!("{}.{}", w.group.number, i.seq),
+            &i.content,
+            i.remarks.as_deref(),
+            i.status,
+            i.created_at,
+            i.updated_at,
+        )
+    }))
+}
+
+/// The livelihood projects as a JSON Feed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/feeds/livelihood-projects",
+    tag = "feeds",
+    operation_id = "livelihood_project_feed",
+    params(ItemFeedOptions, ItemListParams),
+    responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
+)]
+#[get("/feeds/livelihood-projects")]
+pub async fn livelihood_project_feed(
+    state: web::Data<AppState>,
+    request: ListRequest<ItemListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let options = feed_options(request.options)?;
+    let page = PageRequest::from_options(&options)?;
+    let filter = ItemFilter::from_params(&request.filters)?;
+    let listing =
+        domain::items::read::list(&state.db, ItemKind::LivelihoodProject, &filter, options.sort.as_deref(), &page)
+            .await?;
+    Ok(feed(&req, "livelihood projects", "livelihood-projects", listing.map(LivelihoodProjectOut::from), |p| {
+        let i = &p.item;
+        let seq = match p.sub_seq {
+            Some(sub) => format!("({}-{sub})", i.seq),
+            None => format!("({})", i.seq),
+        };
+        item_entry(&i.city.name, seq, &i.content, i.remarks.as_deref(), i.status, i.created_at, i.updated_at)
+    }))
+}
+
+/// The documents as a JSON Feed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/feeds/documents",
+    tag = "feeds",
+    operation_id = "document_feed",
+    params(DocumentFeedOptions, DocumentListParams),
+    responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
+)]
+#[get("/feeds/documents")]
+pub async fn document_feed(
+    state: web::Data<AppState>,
+    request: ListRequest<DocumentListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let options = feed_options(request.options)?;
+    let page = PageRequest::from_options(&options)?;
+    let filters = request.filters;
+    let filter = DocumentFilter::from_params(filters)?;
+    let listing = domain::documents::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
+    Ok(feed(&req, "documents", "documents", listing.map(DocumentOut::from), |d| {
+        // A document is published when the source says, else on its issue date (China time).
+        let issued = chrono::FixedOffset::east_opt(8 * 3600)
+            .and_then(|tz| tz.from_local_datetime(&d.issued_on.and_time(NaiveTime::MIN)).single())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(d.created_at);
+        let sections: Vec<String> = d.sections.iter().map(|s| format!("{}（{} 项）", s.title, s.item_count)).collect();
+        (
+            format!("{} {}", d.doc_number, d.title),
+            format!("{}，{}。{}", d.issuer, d.issued_on, sections.join("；")),
+            d.published_at.unwrap_or(issued),
+            d.updated_at,
+            vec![d.city.name.clone()],
+        )
+    }))
+}

@@ -1,0 +1,158 @@
+//! `/api/v1/work-items` and `/api/v1/livelihood-projects`: one query layer, two shapes.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use entity::item::ItemKind;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        self,
+        items::{
+            read::{ItemFilter, ItemRecord},
+            write::{LivelihoodProjects, WorkItems},
+        },
+        paging::PageRequest,
+        pipeline,
+    },
+    error::Result,
+    http::{
+        extract::list::ListRequest,
+        respond::{list::list_response, resource::tagged},
+        routes::docs::{GetErrors, ItemListOptions, ListErrors, ListOk},
+        state::AppState,
+    },
+    views::items::{ItemListParams, ItemPatch, LivelihoodProjectIn, LivelihoodProjectOut, WorkItemIn, WorkItemOut},
+};
+
+async fn list<T: Serialize + From<ItemRecord>>(
+    state: &AppState,
+    kind: ItemKind,
+    request: ListRequest<ItemListParams>,
+    req: &HttpRequest,
+) -> Result<HttpResponse> {
+    let ListRequest { options, filters } = request;
+    let page = PageRequest::from_options(&options)?;
+    let listing =
+        domain::items::read::list(&state.db, kind, &ItemFilter::from_params(&filters)?, options.sort.as_deref(), &page)
+            .await?;
+    list_response(state, req, &options, listing.map(T::from), &["city", "document"]).await
+}
+
+/// List key work items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/work-items",
+    tag = "work-items",
+    operation_id = "list_work_items",
+    params(ItemListOptions, ItemListParams),
+    responses(ListOk<WorkItemOut>, ListErrors)
+)]
+#[get("/work-items")]
+pub async fn list_work_items(
+    state: web::Data<AppState>,
+    request: ListRequest<ItemListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    list::<WorkItemOut>(&state, ItemKind::WorkItem, request, &req).await
+}
+
+/// Get a key work item.
+#[utoipa::path(
+    get,
+    path = "/api/v1/work-items/{id}",
+    tag = "work-items",
+    operation_id = "get_work_item",
+    params(("id" = Uuid, Path, description = "The work item's id")),
+    responses(
+        (status = 200, description = "The work item", body = WorkItemOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
+)]
+#[get("/work-items/{id}")]
+pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    Ok(tagged(pipeline::get::<WorkItems>(&state.db, *id).await?))
+}
+
+/// List livelihood projects.
+#[utoipa::path(
+    get,
+    path = "/api/v1/livelihood-projects",
+    tag = "livelihood-projects",
+    operation_id = "list_livelihood_projects",
+    params(ItemListOptions, ItemListParams),
+    responses(ListOk<LivelihoodProjectOut>, ListErrors)
+)]
+#[get("/livelihood-projects")]
+pub async fn list_livelihood_projects(
+    state: web::Data<AppState>,
+    request: ListRequest<ItemListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    list::<LivelihoodProjectOut>(&state, ItemKind::LivelihoodProject, request, &req).await
+}
+
+/// Get a livelihood project.
+#[utoipa::path(
+    get,
+    path = "/api/v1/livelihood-projects/{id}",
+    tag = "livelihood-projects",
+    operation_id = "get_livelihood_project",
+    params(("id" = Uuid, Path, description = "The livelihood project's id")),
+    responses(
+        (status = 200, description = "The livelihood project", body = LivelihoodProjectOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        GetErrors
+    )
+)]
+#[get("/livelihood-projects/{id}")]
+pub async fn get_livelihood_project(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    Ok(tagged(pipeline::get::<LivelihoodProjects>(&state.db, *id).await?))
+}
+
+/// Writes to `/api/v1/work-items`.
+pub mod work_item_writes {
+    use super::{ItemPatch, WorkItemIn, WorkItemOut, WorkItems};
+
+    crate::crud_routes! {
+        resource: WorkItems,
+        tag: "work-items",
+        collection_path: "/api/v1/work-items",
+        item_path: "/api/v1/work-items/{id}",
+        revisions_path: "/api/v1/work-items/{id}/revisions",
+        scope_collection: "/work-items",
+        scope_item: "/work-items/{id}",
+        scope_revisions: "/work-items/{id}/revisions",
+        ids: ["create_work_item", "replace_work_item", "patch_work_item", "delete_work_item", "list_work_item_revisions"],
+        out: WorkItemOut,
+        input: WorkItemIn,
+        patch: ItemPatch,
+    reads: public,
+    }
+}
+
+/// Writes to `/api/v1/livelihood-projects`.
+pub mod livelihood_project_writes {
+    use super::{ItemPatch, LivelihoodProjectIn, LivelihoodProjectOut, LivelihoodProjects};
+
+    crate::crud_routes! {
+        resource: LivelihoodProjects,
+        tag: "livelihood-projects",
+        collection_path: "/api/v1/livelihood-projects",
+        item_path: "/api/v1/livelihood-projects/{id}",
+        revisions_path: "/api/v1/livelihood-projects/{id}/revisions",
+        scope_collection: "/livelihood-projects",
+        scope_item: "/livelihood-projects/{id}",
+        scope_revisions: "/livelihood-projects/{id}/revisions",
+        ids: [
+            "create_livelihood_project",
+            "replace_livelihood_project",
+            "patch_livelihood_project",
+            "delete_livelihood_project",
+            "list_livelihood_project_revisions"
+        ],
+        out: LivelihoodProjectOut,
+        input: LivelihoodProjectIn,
+        patch: ItemPatch,
+    reads: public,
+    }
+}

@@ -1,0 +1,88 @@
+//! `/api/v1/stats/…`: aggregates over the same filters as the item lists.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, web};
+use entity::item::ItemKind;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{
+    domain::{items::read::ItemFilter, stats},
+    error::{ApiError, Result},
+    http::{
+        extract::{list::split_params, query::parse_query},
+        routes::docs::ListErrors,
+        state::AppState,
+    },
+    views::{
+        items::ItemListParams,
+        stats::{GroupBy, Stats},
+    },
+};
+
+/// How to group.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsOptions {
+    /// The dimension to group by.
+    pub group_by: GroupBy,
+}
+
+/// A stats request: the grouping and the item filters.
+pub struct StatsRequest {
+    pub group_by: GroupBy,
+    pub filters: ItemListParams,
+}
+
+impl FromRequest for StatsRequest {
+    type Error = ApiError;
+    type Future = Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready((|| {
+            let (options, filters) = split_params(req.query_string(), &["group_by"])?;
+            if options.is_empty() {
+                return Err(ApiError::bad_field("group_by", "is required"));
+            }
+            let options: StatsOptions = parse_query(&options)?;
+            Ok(StatsRequest { group_by: options.group_by, filters: parse_query(&filters)? })
+        })())
+    }
+}
+
+async fn respond(state: &AppState, kind: ItemKind, request: StatsRequest) -> Result<HttpResponse> {
+    let filter = ItemFilter::from_params(&request.filters)?;
+    Ok(HttpResponse::Ok().json(stats::stats(&state.db, kind, &filter, request.group_by).await?))
+}
+
+/// Work items grouped by one dimension: counts, counts per status, average progress. E.g. how many
+/// 2021 items each Yueqing unit leads, and how many are completed:
+/// `?group_by=unit&city=330382&year=2021&unit_role=lead`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/work-items",
+    tag = "stats",
+    operation_id = "work_item_stats",
+    params(StatsOptions, ItemListParams),
+    responses((status = 200, description = "The groups, largest first", body = Stats), ListErrors)
+)]
+#[get("/stats/work-items")]
+pub async fn work_item_stats(state: web::Data<AppState>, request: StatsRequest) -> Result<HttpResponse> {
+    respond(&state, ItemKind::WorkItem, request).await
+}
+
+/// Livelihood projects grouped by one dimension: counts, counts per status, average progress.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/livelihood-projects",
+    tag = "stats",
+    operation_id = "livelihood_project_stats",
+    params(StatsOptions, ItemListParams),
+    responses((status = 200, description = "The groups, largest first", body = Stats), ListErrors)
+)]
+#[get("/stats/livelihood-projects")]
+pub async fn livelihood_project_stats(state: web::Data<AppState>, request: StatsRequest) -> Result<HttpResponse> {
+    respond(&state, ItemKind::LivelihoodProject, request).await
+}

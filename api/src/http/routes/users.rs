@@ -1,0 +1,124 @@
+//! `/api/v1/users` (admins only) and `/api/v1/auth/token`.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+use utoipa::IntoResponses;
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        paging::PageRequest,
+        pipeline,
+        users::{self, Users},
+    },
+    error::Result,
+    http::{
+        extract::{auth::AdminUser, body::Body, list::ListRequest},
+        respond::{list::list_response, resource::tagged},
+        routes::docs::{AdminReadErrors, ListOk, UserListOptions},
+        state::AppState,
+    },
+    views::{
+        problem::Problem,
+        revisions::NoFilters,
+        users::{TokenOut, TokenRequest, UserIn, UserOut, UserPatch},
+    },
+};
+
+/// Errors of `POST /auth/token`.
+#[derive(IntoResponses)]
+pub enum TokenErrors {
+    /// The body is not valid JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// The username or password is wrong, or the user is disabled.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// The body is too large.
+    #[response(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(#[to_schema] Problem),
+    /// A field is missing or out of bounds.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(#[to_schema] Problem),
+    /// Too many failed logins for this username; `Retry-After` says when to try again.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(#[to_schema] Problem),
+    /// The server failed; the detail never says why.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(#[to_schema] Problem),
+}
+
+/// Exchange a username and password for a bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    tag = "auth",
+    operation_id = "create_token",
+    request_body = TokenRequest,
+    responses((status = 200, description = "A bearer token", body = TokenOut), TokenErrors)
+)]
+#[post("/auth/token")]
+pub async fn create_token(state: web::Data<AppState>, Body(input): Body<TokenRequest>) -> Result<HttpResponse> {
+    let token = users::issue_token(&state.db, &state.tokens, input.username.trim(), input.password, Utc::now()).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenOut {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_seconds,
+    }))
+}
+
+/// List users.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    operation_id = "list_users",
+    params(UserListOptions),
+    security(("bearer" = [])),
+    responses(ListOk<UserOut>, AdminReadErrors)
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    request: ListRequest<NoFilters>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let page = PageRequest::from_options(&request.options)?;
+    let listing = users::list(&state.db, request.options.sort.as_deref(), &page).await?;
+    list_response(&state, &req, &request.options, listing, &["city"]).await
+}
+
+/// Get a user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    operation_id = "get_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = UserOut, headers(("ETag" = String, description = "Strong entity tag"))),
+        AdminReadErrors
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(state: web::Data<AppState>, _admin: AdminUser, id: web::Path<Uuid>) -> Result<HttpResponse> {
+    Ok(tagged(pipeline::get::<Users>(&state.db, *id).await?))
+}
+
+crate::crud_routes! {
+    resource: Users,
+    tag: "users",
+    collection_path: "/api/v1/users",
+    item_path: "/api/v1/users/{id}",
+    revisions_path: "/api/v1/users/{id}/revisions",
+    scope_collection: "/users",
+    scope_item: "/users/{id}",
+    scope_revisions: "/users/{id}/revisions",
+    ids: ["create_user", "replace_user", "patch_user", "delete_user", "list_user_revisions"],
+    out: UserOut,
+    input: UserIn,
+    patch: UserPatch,
+    reads: admin,
+}

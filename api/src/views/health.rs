@@ -1,0 +1,11 @@
+//! Health status.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Health status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthOut {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}

@@ -1,0 +1,77 @@
+//! What crosses the wire: request bodies (`*In`, `*Patch`), query parameters, responses
+//! (`*Out`, `*Ref`, `Page<T>`), the problem document, and the conversions from stored records.
+//! Nothing here reads the database or knows HTTP.
+//!
+//! The JSON of these types is also domain data: ETags hash it, revisions store it, cursors read
+//! it by JSON pointer. Change a field only on purpose (see `ARCHITECTURE.md`).
+
+pub mod changes;
+pub mod cities;
+pub mod documents;
+pub mod feeds;
+pub mod health;
+pub mod import;
+pub mod items;
+pub mod page;
+pub mod people;
+pub mod problem;
+pub mod revisions;
+pub mod sections;
+pub mod stats;
+pub mod users;
+pub mod values;
+
+use entity::{city, item_unit, item_unit::UnitRole, leader, unit};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A city, as other resources embed it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CityRef {
+    pub id: Uuid,
+    #[schema(example = "330382")]
+    pub code: String,
+    #[schema(example = "乐清市")]
+    pub name: String,
+}
+
+impl From<&city::Model> for CityRef {
+    fn from(city: &city::Model) -> Self {
+        Self { id: city.id, code: city.code.clone(), name: city.name.clone() }
+    }
+}
+
+/// A leader, as items embed them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LeaderRef {
+    pub id: Uuid,
+    #[schema(example = "何学考")]
+    pub name: String,
+    #[schema(example = "常务副市长")]
+    pub title: Option<String>,
+}
+
+impl From<&leader::Model> for LeaderRef {
+    fn from(leader: &leader::Model) -> Self {
+        Self { id: leader.id, name: leader.name.clone(), title: leader.title.clone() }
+    }
+}
+
+/// A unit's part in an item.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitRoleOut {
+    /// The unit's id.
+    pub id: Uuid,
+    #[schema(example = "市交通运输局")]
+    pub name: String,
+    pub role: UnitRole,
+    /// What the source adds in brackets for this item, e.g. 数据监测.
+    pub note: Option<String>,
+}
+
+impl From<&(item_unit::Model, unit::Model)> for UnitRoleOut {
+    fn from((row, unit): &(item_unit::Model, unit::Model)) -> Self {
+        Self { id: unit.id, name: unit.name.clone(), role: row.role, note: row.note.clone() }
+    }
+}

@@ -1,0 +1,98 @@
+//! The list envelope and the options every list takes, as they cross the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Default page size.
+pub const DEFAULT_LIMIT: u64 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: u64 = 500;
+
+/// How to count the matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountMode {
+    /// Count every match (`total`).
+    #[default]
+    Exact,
+    /// Skip the count: `total` is null, which is cheaper on large filters.
+    None,
+}
+
+/// The representation of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// The page envelope as JSON (the default).
+    Json,
+    /// One row per record, UTF-8 with a BOM so spreadsheet programs read Chinese text.
+    Csv,
+    /// One JSON record per line.
+    Ndjson,
+}
+
+/// Options every list takes (documented per list in `http::routes::docs`, which knows each
+/// list's sort fields and embeddable resources).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListOptions {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub cursor: Option<String>,
+    pub count: Option<CountMode>,
+    pub sort: Option<String>,
+    pub fields: Option<String>,
+    pub include: Option<String>,
+    pub format: Option<Format>,
+}
+
+/// The media type of a JSON list whose records hold only the fields asked for with `fields`.
+pub const PARTIAL_JSON: &str = "application/vnd.duban.partial+json";
+
+/// Links to other pages of a list.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct PageLinks {
+    /// The first page.
+    pub first: String,
+    /// The page before (offset paging only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+    /// The page after, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The JSON envelope of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The records on this page.
+    pub items: Vec<T>,
+    /// How many records match the filters, over all pages; null with `count=none`.
+    pub total: Option<u64>,
+    /// The page size asked for.
+    pub limit: u64,
+    /// How many records were skipped (after the cursor, with `cursor`).
+    pub offset: u64,
+    /// Pass as `cursor` to get the next page by keyset; null on the last page.
+    pub next_cursor: Option<String>,
+    pub links: PageLinks,
+}
+
+/// The JSON envelope of a list asked for with `fields` (`application/vnd.duban.partial+json`): the
+/// records hold only the fields named, so they are plain objects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartialPage {
+    /// The records on this page, each with `id` and the fields asked for.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+    /// How many records match the filters, over all pages; null with `count=none`.
+    pub total: Option<u64>,
+    /// The page size asked for.
+    pub limit: u64,
+    /// How many records were skipped (after the cursor, with `cursor`).
+    pub offset: u64,
+    /// Pass as `cursor` to get the next page by keyset; null on the last page.
+    pub next_cursor: Option<String>,
+    pub links: PageLinks,
+}
