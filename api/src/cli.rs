@@ -10,7 +10,7 @@ use entity::user::UserRole;
 use crate::{
     config::{Config, DatabaseConfig, LogConfig, ServeConfig},
     db,
-    domain::{import, journal::Actor, resource::Trusted, users},
+    domain::{generate, import, journal::Actor, resource::Trusted, users},
     http::{openapi, startup::Application},
     telemetry,
     views::import::DocumentFile,
@@ -45,6 +45,36 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Make synthetic data for benchmarks, deterministic from a seed.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum GenerateCommand {
+    /// Fill an empty database: cities × yearly documents × work items and livelihood projects.
+    Data {
+        #[arg(long, default_value_t = 20)]
+        cities: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        work_items: usize,
+        #[arg(long, default_value_t = 100_000)]
+        livelihood_projects: usize,
+        #[arg(long, default_value_t = 200)]
+        units_per_city: usize,
+        /// Documents per city, one a year from 2016.
+        #[arg(long, default_value_t = 10)]
+        years: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Print an import file of one document with this many work items.
+    Document {
+        #[arg(long, default_value_t = 10_000)]
+        items: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +162,36 @@ pub async fn run() -> anyhow::Result<()> {
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to create the user: {}", error.problem().detail))?;
             println!("created user {username} ({id})");
+            Ok(())
+        }
+        Command::Generate(GenerateCommand::Data {
+            cities,
+            work_items,
+            livelihood_projects,
+            units_per_city,
+            years,
+            seed,
+        }) => {
+            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            let scale = generate::Scale { cities, work_items, livelihood_projects, units_per_city, years, seed };
+            let started = std::time::Instant::now();
+            let done = generate::generate(&db, scale)
+                .await
+                .map_err(|error| anyhow::anyhow!("Failed to generate: {}", error.problem().detail))?;
+            println!(
+                "generated {} cities, {} documents, {} items, {} unit rows in {:.1} s",
+                done.cities,
+                done.documents,
+                done.items,
+                done.item_units,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Generate(GenerateCommand::Document { items, seed }) => {
+            let file = generate::document_file(items, seed)
+                .map_err(|error| anyhow::anyhow!("Failed to generate: {}", error.problem().detail))?;
+            println!("{}", serde_json::to_string(&file)?);
             Ok(())
         }
         Command::Openapi => {

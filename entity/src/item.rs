@@ -43,6 +43,10 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(belongs_to = "super::section::Entity", from = "Column::SectionId", to = "super::section::Column::Id")]
     Section,
+    #[sea_orm(belongs_to = "super::city::Entity", from = "Column::CityId", to = "super::city::Column::Id")]
+    City,
+    #[sea_orm(belongs_to = "super::leader::Entity", from = "Column::LeaderId", to = "super::leader::Column::Id")]
+    Leader,
 }
 
 impl Related<super::section::Entity> for Entity {

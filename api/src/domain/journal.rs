@@ -4,9 +4,7 @@
 
 use chrono::Utc;
 use entity::revision;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QuerySelect, Statement};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -88,23 +86,30 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, changes: Vec<Chang
         .await?
         .flatten();
     let now = Utc::now();
-    for (seq, change) in (last.unwrap_or(0) + 1..).zip(changes) {
-        revision::Model {
-            id: Uuid::now_v7(),
-            seq,
-            resource_type: change.resource_type.to_owned(),
-            resource_id: change.resource_id,
-            action: change.action.as_str().to_owned(),
-            actor_id: actor.id,
-            actor_name: actor.name.clone(),
-            changes: diff(change.before.as_ref(), change.after.as_ref()),
-            snapshot: change.after,
-            city_id: change.city_id,
-            created_at: now,
-        }
-        .into_active_model()
-        .insert(db)
-        .await?;
+    let rows: Vec<revision::ActiveModel> = (last.unwrap_or(0) + 1..)
+        .zip(changes)
+        .map(|(seq, change)| {
+            revision::Model {
+                id: Uuid::now_v7(),
+                seq,
+                resource_type: change.resource_type.to_owned(),
+                resource_id: change.resource_id,
+                action: change.action.as_str().to_owned(),
+                actor_id: actor.id,
+                actor_name: actor.name.clone(),
+                changes: diff(change.before.as_ref(), change.after.as_ref()),
+                snapshot: change.after,
+                city_id: change.city_id,
+                created_at: now,
+            }
+            .into_active_model()
+        })
+        .collect();
+    // An import records thousands at once: a few large statements, not one per change.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(2_000).collect();
+        revision::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(())
 }
@@ -150,12 +155,28 @@ pub async fn last_recorded(
     Ok(last)
 }
 
-/// The time of the last recorded change anywhere; `None` when nothing was recorded or the
-/// database does not answer (a validator is then simply left out).
-pub async fn last_change_time(db: &impl ConnectionTrait) -> Option<chrono::DateTime<Utc>> {
+/// The head of the log: the last change's position and time. Every write moves it, so it
+/// validates any read: one small indexed query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Head {
+    /// 0 when nothing was recorded yet.
+    pub seq: i64,
+    pub at: Option<chrono::DateTime<Utc>>,
+}
+
+/// The head of the log now.
+pub async fn head(db: &impl ConnectionTrait) -> Result<Head> {
     use sea_orm::QueryOrder;
-    let latest = revision::Entity::find().order_by_desc(revision::Column::Seq).one(db).await.ok()??;
-    Some(latest.created_at)
+    let latest: Option<(i64, chrono::DateTime<Utc>)> = revision::Entity::find()
+        .select_only()
+        .column(revision::Column::Seq)
+        .column(revision::Column::CreatedAt)
+        .order_by_desc(revision::Column::Seq)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(latest.map_or_else(Head::default, |(seq, at)| Head { seq, at: Some(at) }))
 }
 
 /// The key of the advisory lock that serialises journal appends ("duban" in ASCII).

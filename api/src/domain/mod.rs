@@ -9,6 +9,7 @@ pub mod collection;
 pub mod dependents;
 pub mod documents;
 pub mod filter;
+pub mod generate;
 pub mod import;
 pub mod include;
 pub mod items;

@@ -5,7 +5,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
     sea_query::{ExprTrait, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Result},
     views::{
-        page::{CountMode, DEFAULT_LIMIT, ListOptions, MAX_LIMIT},
+        page::{CountMode, DEFAULT_LIMIT, ListOptions, MAX_LIMIT, MAX_OFFSET},
         values::parse_period,
     },
 };
@@ -117,6 +118,13 @@ impl PageRequest {
         let offset = options.offset.unwrap_or(0);
         if offset < 0 {
             return Err(ApiError::bad_field("offset", "must be 0 or more"));
+        }
+        if offset > MAX_OFFSET as i64 {
+            // The database would read and drop every skipped row; a cursor seeks straight there.
+            return Err(ApiError::bad_field(
+                "offset",
+                format!("must be at most {MAX_OFFSET}; page deeper with `cursor` (the `next_cursor` of each page)"),
+            ));
         }
         if let Some(fields) = &options.fields {
             let well_formed =
@@ -248,6 +256,20 @@ pub async fn fetch<E: EntityTrait>(
 where
     E::Model: Sync,
 {
+    fetch_as::<E, E::Model>(db, select, ordering, request).await
+}
+
+/// [`fetch`] for a select whose rows are read as `M` (columns chosen with `select_only`, joined
+/// relations included).
+pub async fn fetch_as<E: EntityTrait, M: FromQueryResult + Send + Sync>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    ordering: Ordering,
+    request: &PageRequest,
+) -> Result<Listing<M>>
+where
+    E::Model: Sync,
+{
     let total = if request.count { Some(select.clone().count(db).await?) } else { None };
     let mut select = select;
     for (column, order) in &ordering.columns {
@@ -257,7 +279,7 @@ where
         select = select.filter(after(&ordering, decode_cursor(cursor, &ordering)?));
     }
     select = select.offset(request.offset);
-    let mut items = select.limit(request.limit + 1).all(db).await?;
+    let mut items = select.limit(request.limit + 1).into_model::<M>().all(db).await?;
     let has_more = items.len() as u64 > request.limit;
     items.truncate(request.limit as usize);
     Ok(Listing {

@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 pub const DEFAULT_LIMIT: u64 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: u64 = 500;
+/// Deepest offset; deeper pages are reached by cursor.
+pub const MAX_OFFSET: u64 = 10_000;
 
 /// How to count the matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]

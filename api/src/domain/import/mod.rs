@@ -10,7 +10,7 @@ use chrono::Utc;
 use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -68,14 +68,6 @@ pub async fn import_document(
     who.authorize(existing_city.map(|c| c.id))?;
     let before = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
     let summary = apply(&txn, file).await?;
-    let item_ids: Vec<Uuid> = item::Entity::find()
-        .select_only()
-        .column(item::Column::Id)
-        .filter(item::Column::DocumentId.eq(summary.document_id))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    search::refresh(&txn, &item_ids).await?;
     let after = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
     journal::record(&txn, &who.actor(), snapshot::changes_between(before, after)).await?;
     txn.commit().await?;
@@ -162,6 +154,12 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
                     updated_at: now,
                 };
                 let wanted_units = item_units_of(item_in, &unit_ids);
+                let search_text = search::tokens(
+                    [wanted.content.as_str(), wanted.remarks.as_deref().unwrap_or("")]
+                        .into_iter()
+                        .chain(item_in.units.iter().map(|u| u.name.as_str())),
+                );
+                let wanted = item::Model { search_text, ..wanted };
                 match existing_items.get(&(section.id, group.number, item_in.seq, sub_seq)) {
                     None => {
                         new_units
@@ -192,12 +190,13 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
             }
         }
     }
-    for chunk in new_items.chunks(100) {
+    // Large statements: an item has 20 columns (SQLite allows 32,766 parameters a statement).
+    for chunk in new_items.chunks(1_000) {
         item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
             .exec_without_returning(db)
             .await?;
     }
-    for chunk in new_units.chunks(200) {
+    for chunk in new_units.chunks(5_000) {
         item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
             .exec_without_returning(db)
             .await?;
@@ -465,6 +464,15 @@ async fn update_item(
     }
     if item_in.progress_note.is_some() {
         active.progress_note.set_if_not_equals(wanted.progress_note.clone());
+    }
+    // Search text follows content, remarks and units; it is not a change of its own.
+    let text_only = !active.is_changed();
+    active.search_text.set_if_not_equals(wanted.search_text.clone());
+    if text_only {
+        if active.is_changed() {
+            active.update(db).await?;
+        }
+        return Ok(false);
     }
     if !active.is_changed() {
         return Ok(false);

@@ -1,5 +1,6 @@
 //! Key work items and livelihood projects: filtering, sorting, paging, and loading what a
-//! response embeds (city, section, leader, units) in a few batched queries per page.
+//! response embeds: city, section and leader joined into the page's one statement, and the units
+//! of the whole page in one more.
 
 use std::collections::HashMap;
 
@@ -12,16 +13,17 @@ use entity::{
     leader, section, unit,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    sea_query::{Expr, Query},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select,
+    sea_query::{Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
 use crate::{
     domain::{
-        by_id, collection,
+        collection,
         filter::id_or_name,
-        paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
+        paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
         search,
     },
     error::{ApiError, Result},
@@ -61,15 +63,81 @@ pub struct ItemFilter {
     pub progress: Option<(i32, i32)>,
 }
 
+/// An item with what its response embeds, read in one statement: its columns (not its search
+/// text), its city, section and leader.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ItemRow {
+    pub id: Uuid,
+    pub kind: ItemKind,
+    pub city_id: Uuid,
+    pub document_id: Uuid,
+    pub section_id: Uuid,
+    pub group_number: i32,
+    pub group_heading: Option<String>,
+    pub seq: i32,
+    pub sub_seq: i32,
+    pub content: String,
+    pub leader_id: Option<Uuid>,
+    pub remarks: Option<String>,
+    pub period_start: i32,
+    pub period_end: i32,
+    pub status: Status,
+    pub progress: i32,
+    pub progress_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub city_code: String,
+    pub city_name: String,
+    pub section_number: i32,
+    pub section_title: String,
+    pub leader_name: Option<String>,
+    pub leader_title: Option<String>,
+}
+
 /// An item with everything its response embeds.
 #[derive(Debug, Clone)]
 pub struct ItemRecord {
-    pub item: item::Model,
-    pub city: city::Model,
-    pub section: section::Model,
-    pub leader: Option<leader::Model>,
+    pub item: ItemRow,
     /// The item's units in the order the source lists them.
-    pub units: Vec<(item_unit::Model, unit::Model)>,
+    pub units: Vec<UnitRoleOut>,
+}
+
+/// Items with their city, section and leader joined in: the one statement behind a page or a
+/// single item. The search text, the widest column, is left out.
+fn select_rows() -> Select<item::Entity> {
+    use item::Column as I;
+    item::Entity::find()
+        .select_only()
+        .columns([
+            I::Id,
+            I::Kind,
+            I::CityId,
+            I::DocumentId,
+            I::SectionId,
+            I::GroupNumber,
+            I::GroupHeading,
+            I::Seq,
+            I::SubSeq,
+            I::Content,
+            I::LeaderId,
+            I::Remarks,
+            I::PeriodStart,
+            I::PeriodEnd,
+            I::Status,
+            I::Progress,
+            I::ProgressNote,
+            I::CreatedAt,
+            I::UpdatedAt,
+        ])
+        .column_as(Expr::col((city::Entity, city::Column::Code)), "city_code")
+        .column_as(Expr::col((city::Entity, city::Column::Name)), "city_name")
+        .column_as(Expr::col((section::Entity, section::Column::Number)), "section_number")
+        .column_as(Expr::col((section::Entity, section::Column::Title)), "section_title")
+        .column_as(Expr::col((leader::Entity, leader::Column::Name)), "leader_name")
+        .column_as(Expr::col((leader::Entity, leader::Column::Title)), "leader_title")
+        .join(JoinType::InnerJoin, item::Relation::Section.def())
+        .join(JoinType::InnerJoin, item::Relation::City.def())
+        .join(JoinType::LeftJoin, item::Relation::Leader.def())
 }
 
 /// Sort fields a list accepts; the first is the default (document order).
@@ -118,20 +186,22 @@ pub async fn list(
 ) -> Result<Listing<ItemRecord>> {
     let id = SortColumn::new(Expr::col((item::Entity, item::Column::Id)), "/id", KeyKind::Uuid);
     let ordering = resolve_sort(sort, &sort_keys(kind), id)?;
-    let select = item::Entity::find()
-        .join(JoinType::InnerJoin, item::Relation::Section.def())
-        .filter(item::Column::Kind.eq(kind))
-        .filter(condition(filter, db.get_database_backend()));
-    let mut listing = fetch(db, select, ordering, page).await?;
-    let records = embed(db, std::mem::take(&mut listing.items)).await?;
+    let select = select_rows().filter(item::Column::Kind.eq(kind)).filter(condition(filter, db.get_database_backend()));
+    let mut listing = fetch_as::<_, ItemRow>(db, select, ordering, page).await?;
+    let records = with_units(db, std::mem::take(&mut listing.items)).await?;
     Ok(listing.with_items(records))
 }
 
 /// The item of `kind` with `id`.
 pub async fn get(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<ItemRecord> {
-    let found = item::Entity::find_by_id(id).filter(item::Column::Kind.eq(kind)).one(db).await?;
+    let found = select_rows()
+        .filter(item::Column::Id.eq(id))
+        .filter(item::Column::Kind.eq(kind))
+        .into_model::<ItemRow>()
+        .one(db)
+        .await?;
     let item = found.ok_or_else(|| ApiError::NotFound { resource: collection::of_item(kind), id: id.to_string() })?;
-    let mut records = embed(db, vec![item]).await?;
+    let mut records = with_units(db, vec![item]).await?;
     records.pop().ok_or_else(|| anyhow::anyhow!("item {id} vanished while loading").into())
 }
 
@@ -139,26 +209,54 @@ pub async fn get(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<
 pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<ItemRecord>> {
     let mut items = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        items.extend(item::Entity::find().filter(item::Column::Id.is_in(chunk.iter().copied())).all(db).await?);
+        let rows = select_rows().filter(item::Column::Id.is_in(chunk.iter().copied())).into_model::<ItemRow>();
+        items.extend(rows.all(db).await?);
     }
     let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     items.sort_by_key(|item| position.get(&item.id).copied().unwrap_or(usize::MAX));
-    embed(db, items).await
+    with_units(db, items).await
+}
+
+/// `column` is the city the filter names (by id, or by admin code through a subquery).
+fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
+    match city {
+        IdOrName::Id(id) => column.eq(*id),
+        IdOrName::Name(code) => column.in_subquery(
+            Query::select()
+                .column(city::Column::Id)
+                .from(city::Entity)
+                .and_where(city::Column::Code.eq(code.clone()))
+                .take(),
+        ),
+    }
+}
+
+/// The ids of the named records (leaders or units), within the filter's city when it has one:
+/// a name is unique per city, so `unit=市发改局&city=…` resolves to one unit, not one per city.
+fn named_ids<E: EntityTrait>(
+    names: &[IdOrName],
+    city: Option<&IdOrName>,
+    id: E::Column,
+    name: E::Column,
+    city_id: E::Column,
+) -> SelectStatement {
+    let mut any = Condition::any();
+    for value in names {
+        any = any.add(id_or_name(value, id, name));
+    }
+    let mut select = Query::select();
+    select.column(id).from(E::default()).cond_where(any);
+    if let Some(city) = city {
+        select.and_where(in_city(city_id, city));
+    }
+    select
 }
 
 pub(crate) fn condition(filter: &ItemFilter, backend: sea_orm::DbBackend) -> Condition {
     let mut all = Condition::all();
-    if let Some(city) = &filter.city {
-        all = all.add(match city {
-            IdOrName::Id(id) => item::Column::CityId.eq(*id),
-            IdOrName::Name(code) => item::Column::CityId.in_subquery(
-                Query::select()
-                    .column(city::Column::Id)
-                    .from(city::Entity)
-                    .and_where(city::Column::Code.eq(code.clone()))
-                    .take(),
-            ),
-        });
+    let city = filter.city.as_ref();
+    if let Some(city) = city {
+        all = all.add(in_city(item::Column::CityId, city));
     }
     if let Some(document) = filter.document {
         all = all.add(item::Column::DocumentId.eq(document));
@@ -167,27 +265,27 @@ pub(crate) fn condition(filter: &ItemFilter, backend: sea_orm::DbBackend) -> Con
         all = all.add(item::Column::SectionId.eq(section));
     }
     if !filter.leaders.is_empty() {
-        let mut any = Condition::any();
-        for leader in &filter.leaders {
-            any = any.add(id_or_name(leader, leader::Column::Id, leader::Column::Name));
-        }
-        all = all.add(
-            item::Column::LeaderId
-                .in_subquery(Query::select().column(leader::Column::Id).from(leader::Entity).cond_where(any).take()),
+        let leaders = named_ids::<leader::Entity>(
+            &filter.leaders,
+            city,
+            leader::Column::Id,
+            leader::Column::Name,
+            leader::Column::CityId,
         );
+        all = all.add(item::Column::LeaderId.in_subquery(leaders));
     }
     if !filter.units.is_empty() || filter.unit_role.is_some() {
         let mut units = Query::select();
         units.column(item_unit::Column::ItemId).from(item_unit::Entity);
         if !filter.units.is_empty() {
-            let mut any = Condition::any();
-            for unit in &filter.units {
-                any = any.add(id_or_name(unit, unit::Column::Id, unit::Column::Name));
-            }
-            units.and_where(
-                item_unit::Column::UnitId
-                    .in_subquery(Query::select().column(unit::Column::Id).from(unit::Entity).cond_where(any).take()),
+            let named = named_ids::<unit::Entity>(
+                &filter.units,
+                city,
+                unit::Column::Id,
+                unit::Column::Name,
+                unit::Column::CityId,
             );
+            units.and_where(item_unit::Column::UnitId.in_subquery(named));
         }
         if let Some(role) = filter.unit_role {
             units.and_where(item_unit::Column::Role.eq(role));
@@ -231,46 +329,51 @@ pub(crate) fn condition(filter: &ItemFilter, backend: sea_orm::DbBackend) -> Con
     all
 }
 
-/// Loads what the items embed: 4 queries for the whole page, not per item.
-async fn embed(db: &impl ConnectionTrait, items: Vec<item::Model>) -> Result<Vec<ItemRecord>> {
+/// The items' units, in one statement for all of them.
+async fn with_units(db: &impl ConnectionTrait, items: Vec<ItemRow>) -> Result<Vec<ItemRecord>> {
+    #[derive(FromQueryResult)]
+    struct UnitRow {
+        item_id: Uuid,
+        unit_id: Uuid,
+        role: UnitRole,
+        note: Option<String>,
+        name: String,
+    }
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let cities = by_id(
-        city::Entity::find().filter(city::Column::Id.is_in(items.iter().map(|i| i.city_id))).all(db).await?,
-        |c| c.id,
-    );
-    let sections = by_id(
-        section::Entity::find().filter(section::Column::Id.is_in(items.iter().map(|i| i.section_id))).all(db).await?,
-        |s| s.id,
-    );
-    let leaders = by_id(
-        leader::Entity::find()
-            .filter(leader::Column::Id.is_in(items.iter().filter_map(|i| i.leader_id)))
-            .all(db)
-            .await?,
-        |l| l.id,
-    );
-    let mut item_units = item_unit::load_by_items(db, items.iter().map(|i| i.id)).await?;
-    let unit_ids: Vec<Uuid> = item_units.values().flatten().map(|row| row.unit_id).collect();
-    let units = by_id(unit::Entity::find().filter(unit::Column::Id.is_in(unit_ids)).all(db).await?, |u| u.id);
-
-    items
+    let rows = item_unit::Entity::find()
+        .select_only()
+        .columns([
+            item_unit::Column::ItemId,
+            item_unit::Column::UnitId,
+            item_unit::Column::Role,
+            item_unit::Column::Note,
+        ])
+        .column(unit::Column::Name)
+        .join(JoinType::InnerJoin, item_unit::Relation::Unit.def())
+        .filter(item_unit::Column::ItemId.is_in(items.iter().map(|i| i.id)))
+        .order_by_asc(item_unit::Column::ItemId)
+        .order_by_asc(item_unit::Column::Position)
+        .into_model::<UnitRow>()
+        .all(db)
+        .await?;
+    let mut by_item: HashMap<Uuid, Vec<UnitRoleOut>> = HashMap::new();
+    for row in rows {
+        by_item.entry(row.item_id).or_default().push(UnitRoleOut {
+            id: row.unit_id,
+            name: row.name,
+            role: row.role,
+            note: row.note,
+        });
+    }
+    Ok(items
         .into_iter()
         .map(|item| {
-            let missing = |what: &str| anyhow::anyhow!("{what} of item {} is missing", item.id);
-            let city = cities.get(&item.city_id).cloned().ok_or_else(|| missing("city"))?;
-            let section = sections.get(&item.section_id).cloned().ok_or_else(|| missing("section"))?;
-            let leader = item.leader_id.and_then(|id| leaders.get(&id).cloned());
-            let units = item_units
-                .remove(&item.id)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|row| units.get(&row.unit_id).cloned().map(|unit| (row, unit)))
-                .collect();
-            Ok(ItemRecord { item, city, section, leader, units })
+            let units = by_item.remove(&item.id).unwrap_or_default();
+            ItemRecord { item, units }
         })
-        .collect()
+        .collect())
 }
 
 /// How many items each of the sections has.
@@ -293,13 +396,13 @@ impl From<ItemRecord> for ItemFields {
         Self {
             id: i.id,
             document_id: i.document_id,
-            city: CityRef::from(&r.city),
-            section: SectionRef { id: r.section.id, number: r.section.number, title: r.section.title },
+            city: CityRef { id: i.city_id, code: i.city_code, name: i.city_name },
+            section: SectionRef { id: i.section_id, number: i.section_number, title: i.section_title },
             period: format_period(i.period_start, i.period_end),
             seq: i.seq,
             content: i.content,
-            leader: r.leader.as_ref().map(LeaderRef::from),
-            units: r.units.iter().map(UnitRoleOut::from).collect(),
+            leader: i.leader_id.zip(i.leader_name).map(|(id, name)| LeaderRef { id, name, title: i.leader_title }),
+            units: r.units,
             remarks: i.remarks,
             status: i.status,
             progress: i.progress,

@@ -1,6 +1,14 @@
-//! HTTP caching for every read: a strong `ETag` (the digest of the body unless the handler set
-//! one), `Last-Modified` (the time of the latest change anywhere, from the revision log),
-//! `Cache-Control`, and 304 on `If-None-Match` / `If-Modified-Since`.
+//! HTTP caching for every read: a strong `ETag`, `Last-Modified`, `Cache-Control`, `Vary`, and 304
+//! on `If-None-Match` / `If-Modified-Since`.
+//!
+//! The validators start from the head of the change log ([`journal::head`]), which every write
+//! moves: `Last-Modified` is the time of the last change, and a list's `ETag` is
+//! `"c<head>-<request>-<body>"`: the head's position, a digest of what selects the representation
+//! (path, query, `Accept`, host) and a digest of the body. A revalidation at an unchanged head is
+//! answered from that one small query, without running the list; after a write elsewhere, the
+//! list runs, and a body that did not change is still a 304 (with the new tag). A single resource
+//! keeps the tag its handler set, the digest of its JSON, because clients send that tag back in
+//! `If-Match`.
 
 use actix_web::{
     Error, HttpResponse,
@@ -13,12 +21,10 @@ use actix_web::{
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::{domain::journal, http::state::AppState};
-
-fn strong_etag(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>())
-}
+use crate::{
+    domain::journal::{self, Head},
+    http::state::AppState,
+};
 
 /// Whether an `If-None-Match` value names `etag` (weak comparison, as RFC 9110 asks for GET).
 fn none_match_hits(value: &str, etag: &str) -> bool {
@@ -26,53 +32,57 @@ fn none_match_hits(value: &str, etag: &str) -> bool {
     value.trim() == "*" || value.split(',').any(|tag| bare(tag) == bare(etag))
 }
 
-/// The middleware: wrap the app with `from_fn(conditional_get)`.
-pub async fn conditional_get(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    // HEAD is GET without the body: the routes answer GET, and the body is dropped below.
-    let is_head = *req.method() == Method::HEAD;
-    if is_head {
-        req.head_mut().method = Method::GET;
+/// The request headers a representation depends on besides its path and query: the media type
+/// asked for, and the host and scheme that absolute URLs (feeds) are built from.
+const SELECTING_HEADERS: [&str; 5] = ["accept", "host", "forwarded", "x-forwarded-host", "x-forwarded-proto"];
+
+fn hex(digest: impl AsRef<[u8]>, bytes: usize) -> String {
+    digest.as_ref().iter().take(bytes).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The prefix of this request's list tags at `head`: `"c<head>-<request>-`. Any write moves the
+/// head; the request digest keeps one list's tag from validating another's.
+fn tag_prefix(req: &ServiceRequest, head: Head) -> String {
+    let mut digest = Sha256::new();
+    digest.update(req.uri().to_string());
+    for name in SELECTING_HEADERS {
+        digest.update([0]);
+        if let Some(value) = req.headers().get(name) {
+            digest.update(value.as_bytes());
+        }
     }
-    let applies = *req.method() == Method::GET && req.path().starts_with("/api/");
-    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let if_modified_since = req
-        .headers()
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-        .map(|t| t.with_timezone(&Utc));
-    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let res = next.call(req).await?;
-    if !applies || res.status() != StatusCode::OK {
-        let res = res.map_into_boxed_body();
-        return Ok(if is_head { res.map_body(|_, _| BoxBody::new(())) } else { res });
-    }
-    let last_modified = match &state {
-        Some(state) => journal::last_change_time(&state.db).await,
-        None => None,
-    };
-    let (req, res) = res.into_parts();
-    let (mut head, body) = res.into_parts();
-    let bytes = to_bytes(body).await.map_err(|error| actix_web::error::ErrorInternalServerError(error.into()))?;
-    let etag = head
-        .headers()
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| strong_etag(&bytes));
-    let headers = head.headers_mut();
-    if let Ok(value) = header::HeaderValue::from_str(&etag) {
+    format!("\"c{}-{}-", head.seq, hex(digest.finalize(), 8))
+}
+
+/// The digest of a body, as the last part of a list tag.
+fn body_digest(bytes: &[u8]) -> String {
+    hex(Sha256::digest(bytes), 12)
+}
+
+/// Whether `If-None-Match` holds a list tag of this request at this head: nothing changed since.
+fn names_this_head(value: &str, prefix: &str) -> bool {
+    value.split(',').map(|tag| tag.trim().trim_start_matches("W/")).any(|tag| tag.starts_with(prefix))
+}
+
+/// Whether `If-None-Match` holds a list tag whose body is `digest`: the client holds these bytes.
+fn names_this_body(value: &str, digest: &str) -> bool {
+    value.split(',').map(|tag| tag.trim().trim_start_matches("W/")).any(|tag| {
+        tag.starts_with("\"c")
+            && tag.strip_suffix('"').and_then(|t| t.rsplit_once('-')).is_some_and(|(_, d)| d == digest)
+    })
+}
+
+fn http_date(time: DateTime<Utc>) -> String {
+    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// The validators and cache directives every cacheable answer carries.
+fn set_cache_headers(headers: &mut actix_web::http::header::HeaderMap, etag: &str, head: Head, authenticated: bool) {
+    if let Ok(value) = header::HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
-    if let Some(time) = last_modified {
-        let http_date = time.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-        if let Ok(value) = header::HeaderValue::from_str(&http_date) {
-            headers.insert(header::LAST_MODIFIED, value);
-        }
+    if let Some(value) = head.at.and_then(|time| header::HeaderValue::from_str(&http_date(time)).ok()) {
+        headers.insert(header::LAST_MODIFIED, value);
     }
     // Lists come as JSON, CSV or NDJSON by `Accept`: a cache must key on it.
     let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
@@ -85,26 +95,81 @@ pub async fn conditional_get(
     // Reads are public and change whenever anyone writes: caches may keep them, but must check.
     let cache_control = if authenticated { "private, no-cache" } else { "public, no-cache" };
     headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache_control));
-    let not_modified = match (&if_none_match, if_modified_since, last_modified) {
-        (Some(value), ..) => none_match_hits(value, &etag),
+}
+
+fn not_modified(etag: &str, head: Head, authenticated: bool) -> HttpResponse {
+    let mut response = HttpResponse::NotModified().finish();
+    set_cache_headers(response.headers_mut(), etag, head, authenticated);
+    response
+}
+
+/// The middleware: wrap the app with `from_fn(conditional_get)`.
+pub async fn conditional_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // HEAD is GET without the body: the routes answer GET, and the body is dropped below.
+    let is_head = *req.method() == Method::HEAD;
+    if is_head {
+        req.head_mut().method = Method::GET;
+    }
+    let drop_body = |res: ServiceResponse<BoxBody>| if is_head { res.map_body(|_, _| BoxBody::new(())) } else { res };
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let head = match &state {
+        Some(state) if *req.method() == Method::GET && req.path().starts_with("/api/") => {
+            // A database that does not answer leaves the answer to the handler (and its error).
+            journal::head(&state.db).await.ok()
+        }
+        _ => None,
+    };
+    let Some(head) = head else {
+        return Ok(drop_body(next.call(req).await?.map_into_boxed_body()));
+    };
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let if_modified_since = req
+        .headers()
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let prefix = tag_prefix(&req, head);
+    // A list tag of this request at this head names what the client holds: answer without running
+    // the request. (`*` is never short-circuited: an error or a missing resource must say so.)
+    if let Some(value) = if_none_match.as_deref().filter(|value| names_this_head(value, &prefix)) {
+        let held = value.split(',').map(|tag| tag.trim().trim_start_matches("W/")).find(|tag| tag.starts_with(&prefix));
+        let etag = held.unwrap_or(value).to_owned();
+        return Ok(req.into_response(not_modified(&etag, head, authenticated)));
+    }
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::OK {
+        return Ok(drop_body(res.map_into_boxed_body()));
+    }
+    let (req, res) = res.into_parts();
+    let (mut response_head, body) = res.into_parts();
+    let (etag, body, same_body) = match response_head.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) {
+        // A single resource: the tag its handler computed.
+        Some(tag) => (tag.to_owned(), BoxBody::new(body), false),
+        None => {
+            let bytes =
+                to_bytes(body).await.map_err(|error| actix_web::error::ErrorInternalServerError(error.into()))?;
+            let digest = body_digest(&bytes);
+            let same = if_none_match.as_deref().is_some_and(|value| names_this_body(value, &digest));
+            (format!("{prefix}{digest}\""), BoxBody::new(bytes), same)
+        }
+    };
+    let unchanged = match (&if_none_match, if_modified_since, head.at) {
+        (Some(value), ..) => same_body || none_match_hits(value, &etag),
         (None, Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
         _ => false,
     };
-    let response = if not_modified {
-        let mut response = HttpResponse::NotModified().finish();
-        for name in [header::ETAG, header::LAST_MODIFIED, header::CACHE_CONTROL, header::VARY] {
-            if let Some(value) = head.headers().get(&name) {
-                response.headers_mut().insert(name.clone(), value.clone());
-            }
-        }
-        response
-    } else {
-        let body = if is_head { BoxBody::new(()) } else { BoxBody::new(bytes) };
-        let mut response = HttpResponse::with_body(head.status(), body);
-        *response.headers_mut() = head.headers().clone();
-        response
-    };
-    Ok(ServiceResponse::new(req, response))
+    if unchanged {
+        return Ok(ServiceResponse::new(req, not_modified(&etag, head, authenticated)));
+    }
+    let mut response = HttpResponse::with_body(response_head.status(), body);
+    *response.headers_mut() = std::mem::take(response_head.headers_mut());
+    set_cache_headers(response.headers_mut(), &etag, head, authenticated);
+    Ok(drop_body(ServiceResponse::new(req, response)))
 }
 
 #[cfg(test)]
@@ -117,5 +182,15 @@ mod tests {
         assert!(none_match_hits("W/\"a\", \"b\"", "\"a\""));
         assert!(none_match_hits("*", "\"a\""));
         assert!(!none_match_hits("\"b\"", "\"a\""));
+    }
+
+    #[test]
+    fn list_tags_name_their_head_request_and_body() {
+        let tag = "\"c12-0011223344556677-abcdef\"";
+        assert!(names_this_head(&format!("\"x\", W/{tag}"), "\"c12-0011223344556677-"));
+        assert!(!names_this_head(tag, "\"c13-0011223344556677-"));
+        assert!(names_this_body(tag, "abcdef"));
+        assert!(!names_this_body(tag, "abcdee"));
+        assert!(!names_this_body("\"abcdef\"", "abcdef"), "a single resource's tag is not a list tag");
     }
 }

@@ -17,7 +17,7 @@ use crate::views::{
     cities::CityOut,
     documents::DocumentOut,
     items::{LivelihoodProjectOut, WorkItemOut},
-    page::{DEFAULT_LIMIT, MAX_LIMIT, PARTIAL_JSON},
+    page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PARTIAL_JSON},
     people::{LeaderOut, UnitOut},
     problem::Problem,
     revisions::RevisionOut,
@@ -57,7 +57,14 @@ pub fn list_options(
     let sort_field = format!("-?({})", sort_fields.join("|"));
     let mut params = vec![
         query("limit", "Page size.".to_owned(), integer(1, Some(MAX_LIMIT as i64), DEFAULT_LIMIT as i64)),
-        query("offset", "Records to skip; with `cursor`, records to skip after it.".to_owned(), integer(0, None, 0)),
+        query(
+            "offset",
+            format!(
+                "Records to skip; with `cursor`, records to skip after it. At most {MAX_OFFSET}: page deeper with \
+                 `cursor`."
+            ),
+            integer(0, Some(MAX_OFFSET as i64), 0),
+        ),
         query(
             "cursor",
             "Keyset paging: the `next_cursor` of the previous page, with the same `sort`. Stable while records are \

@@ -1,0 +1,403 @@
+"""The benchmark driver behind bench/run (see there). Standard library only."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / os.environ.get("BENCH_BIN", "target/release/duban")
+ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
+SQLITE_ITEMS = int(os.environ.get("BENCH_SQLITE_ITEMS", "100000"))
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+PGBENCH = os.environ.get("PGBENCH", "pgbench")
+CITY = "900000"  # the first generated city
+UNIT = "市发改局"
+ADMIN_PASSWORD = "bench-admin-password"
+WORK = Path(tempfile.mkdtemp(prefix="duban-bench-"))
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args, env=None, capture=True, check=True):
+    result = subprocess.run(
+        args, env={**os.environ, **(env or {})}, capture_output=capture, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def psql(url, sql):
+    return run(["psql", url, "-qtAX", "-c", sql]).stdout.strip()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scale(items):
+    cities = 20 if items >= 200_000 else 2
+    return ["--cities", str(cities), "--work-items", str(items), "--livelihood-projects", str(items // 10)]
+
+
+def ensure_postgres(items):
+    """The PostgreSQL data set, generated once; returns its URL."""
+    name = f"duban_bench_{items}"
+    url = f"{PG}/{name}"
+    have = run(["psql", url, "-qtAX", "-c", "SELECT count(*) FROM items"], check=False)
+    expected = items + items // 10
+    if have.returncode == 0 and have.stdout.strip() == str(expected):
+        log(f"PostgreSQL: reusing {name} ({expected} items)")
+        return url
+    psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(f"{PG}/postgres", f"CREATE DATABASE {name}")
+    log(f"PostgreSQL: generating {name} …")
+    started = time.time()
+    out = run([BIN, "generate", "data", *scale(items)], env={"DATABASE_URL": url, "RUST_LOG": "warn"})
+    log(f"  {out.stdout.strip()} (wall {time.time() - started:.0f} s)")
+    return url
+
+
+def ensure_sqlite(items):
+    path = ROOT / "bench" / ".data" / f"bench-{items}.db"
+    url = f"sqlite://{path}?mode=rwc"
+    if path.exists():
+        log(f"SQLite: reusing {path.name}")
+        return url
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log(f"SQLite: generating {path.name} …")
+    out = run([BIN, "generate", "data", *scale(items)], env={"DATABASE_URL": url, "RUST_LOG": "warn"})
+    log(f"  {out.stdout.strip()}")
+    return url
+
+
+class Server:
+    """`duban serve` on a free port; measures start-up time and peak RSS."""
+
+    def __init__(self, url):
+        self.url = url
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {
+            "DATABASE_URL": url,
+            "BIND_ADDR": f"127.0.0.1:{self.port}",
+            "JWT_SECRET": "bench-signs-tokens-with-this-32-bytes!!",
+            "RUST_LOG": "warn",
+            "SEED_ON_EMPTY": "false",
+            "RATE_LIMIT": "off",
+        }
+        run([BIN, "user", "create", "--username", "bench-admin", "--role", "admin", "--password-env", "PW"],
+            env={"DATABASE_URL": url, "PW": ADMIN_PASSWORD, "RUST_LOG": "error"}, check=False)
+        started = time.time()
+        self.process = subprocess.Popen(
+            [BIN, "serve"], env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=open(WORK / "server.log", "a")
+        )
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/health/ready", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() - started > 60:
+                raise SystemExit("the server did not start within 60 s")
+            time.sleep(0.02)
+        self.startup = time.time() - started
+        body = json.dumps({"username": "bench-admin", "password": ADMIN_PASSWORD}).encode()
+        request = urllib.request.Request(
+            f"{self.base}/api/v1/auth/token", body, {"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as response:
+            self.token = json.load(response)["access_token"]
+
+    def rss_mib(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+
+    def peak_mib(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+
+    def get(self, path, headers=None):
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        with urllib.request.urlopen(request) as response:
+            return response.status, dict(response.headers), response.read()
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def duration_ms(text):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def wrk(url, connections, script=None, env=None, headers=()):
+    threads = min(connections, 2)
+    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--latency", "--timeout", "10s"]
+    for header in headers:
+        args += ["-H", header]
+    if script:
+        args += ["-s", str(ROOT / "bench" / "lua" / script)]
+    out = run(args + [url], env=env).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = duration_ms(re.search(r"50%\s+(\S+)", out).group(1))
+    p99 = duration_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {"rate": rate, "p50": p50, "p99": p99, "errors": errors}
+
+
+def pgbench(url, sql, clients):
+    script = WORK / "statement.sql"
+    script.write_text(sql)
+    out = run(
+        [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(DURATION),
+         "-f", str(script), url]
+    ).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def prepare_pg_helpers(url):
+    """Numbered ids for pgbench's random picks (pgbench cannot draw from a list of UUIDs)."""
+    psql(url, "DROP TABLE IF EXISTS bench_ids")
+    psql(url, "CREATE TABLE bench_ids AS SELECT row_number() OVER () AS n, id FROM "
+              "(SELECT id FROM items WHERE kind = 'work_item' ORDER BY id LIMIT 10000) s")
+    psql(url, "CREATE UNIQUE INDEX ON bench_ids (n)")
+    psql(url, "ANALYZE bench_ids")
+
+
+def item_ids(server_url):
+    ids = []
+    cursor = None
+    while len(ids) < 2000:
+        query = f"/api/v1/work-items?city={CITY}&count=none&limit=500&fields=id"
+        if cursor:
+            query += f"&cursor={cursor}"
+        _, _, body = server_url.get(query)
+        page = json.loads(body)
+        ids += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    path = WORK / "ids.txt"
+    path.write_text("\n".join(ids) + "\n")
+    return path
+
+
+def deep_cursor(server, depth):
+    """The cursor `depth` records into the city's items sorted by last change."""
+    cursor, seen = None, 0
+    while seen < depth:
+        query = f"/api/v1/work-items?city={CITY}&sort=-updated_at&count=none&limit=500&fields=id"
+        if cursor:
+            query += f"&cursor={cursor}"
+        _, _, body = server.get(query)
+        page = json.loads(body)
+        seen += len(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    return cursor, seen
+
+
+# The one statement a perfect server would issue for each read (PostgreSQL), for pgbench and
+# EXPLAIN. `:n` picks an item by number in bench_ids.
+ITEM_COLUMNS = """i.id, i.kind, i.document_id, i.group_number, i.group_heading, i.seq, i.sub_seq, i.content,
+  i.remarks, i.period_start, i.period_end, i.status, i.progress, i.progress_note, i.created_at, i.updated_at,
+  c.id AS city_id, c.code, c.name AS city_name, s.id AS section_id, s.number, s.title,
+  l.id AS leader_id, l.name AS leader_name, l.title AS leader_title,
+  (SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'role', iu.role, 'note', iu.note)
+          ORDER BY iu.position)
+     FROM item_units iu JOIN units u ON u.id = iu.unit_id WHERE iu.item_id = i.id) AS units"""
+FROM = """items i JOIN cities c ON c.id = i.city_id JOIN sections s ON s.id = i.section_id
+  LEFT JOIN leaders l ON l.id = i.leader_id"""
+IN_CITY = f"i.city_id = (SELECT id FROM cities WHERE code = '{CITY}')"
+HAS_UNIT = (f"i.id IN (SELECT item_id FROM item_units WHERE unit_id IN (SELECT id FROM units WHERE name = '{UNIT}' "
+            f"AND city_id = (SELECT id FROM cities WHERE code = '{CITY}')))")
+ORDER = "ORDER BY i.document_id, s.number, i.group_number, i.seq, i.id"
+
+
+def page_sql(where, order=ORDER, total=False):
+    count = ", count(*) OVER () AS total" if total else ""
+    return f"SELECT {ITEM_COLUMNS}{count} FROM {FROM} WHERE i.kind = 'work_item' AND {where} {order} LIMIT 51"
+
+
+def search_where(q):
+    lexemes = q if len(q) <= 2 else " & ".join(q[i:i + 2] for i in range(len(q) - 1))
+    return (f"array_to_tsvector(string_to_array(i.search_text, ' ')) @@ '{lexemes}'::tsquery "
+            f"AND (i.content LIKE '%{q}%' OR i.remarks LIKE '%{q}%' OR i.search_text LIKE '%{q}%')")
+
+
+STATEMENTS = {
+    "get_one": f"\\set n random(1, 10000)\nSELECT {ITEM_COLUMNS} FROM {FROM} "
+               "WHERE i.id = (SELECT id FROM bench_ids WHERE n = :n);\n",
+    "list_unit_total": page_sql(f"{IN_CITY} AND {HAS_UNIT}", total=True) + ";\n",
+    "list_unit_none": page_sql(f"{IN_CITY} AND {HAS_UNIT}") + ";\n",
+    "list_status_none": page_sql(f"{IN_CITY} AND i.status = 'in_progress'") + ";\n",
+    "search_2": page_sql(search_where("停车"), order="ORDER BY i.document_id, i.id") + ";\n",
+    "stats_unit_city": f"""SELECT u.id, u.name, iu.role, i.status, count(*), sum(i.progress)
+  FROM items i JOIN item_units iu ON iu.item_id = i.id JOIN units u ON u.id = iu.unit_id
+  WHERE i.kind = 'work_item' AND {IN_CITY} GROUP BY u.id, u.name, iu.role, i.status;\n""",
+    "stats_status_all": "SELECT status, count(*), sum(progress) FROM items WHERE kind = 'work_item' GROUP BY status;\n",
+    "feed_city": page_sql(IN_CITY, order="ORDER BY i.updated_at DESC, i.id") + ";\n",
+    "head": "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1;\n",
+}
+
+
+def table(rows):
+    lines = ["| workload | c | req/s | p50 ms | p99 ms | errors | pgbench tps | ratio | RSS MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        ratio = f"{row['rate'] / row['pg']:.2f}" if row.get("pg") else ""
+        pg = f"{row['pg']:.0f}" if row.get("pg") else ""
+        lines.append(
+            f"| {row['name']} | {row['c']} | {row['rate']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
+            f"{row['errors']} | {pg} | {ratio} | {row['rss']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def measure(server, workloads, pg_url=None):
+    rows = []
+    for name, connections, path, options, statement in workloads:
+        pg = pgbench(pg_url, STATEMENTS[statement], connections) if pg_url and statement else None
+        result = wrk(server.base + path, connections, **options)
+        rows.append({"name": name, "c": connections, "pg": pg, "rss": server.rss_mib(), **result})
+        log(f"  {name} c{connections}: {result['rate']:.0f} req/s, p99 {result['p99']:.1f} ms"
+            + (f", pgbench {pg:.0f} tps" if pg else ""))
+    return rows
+
+
+def workloads(server, ids):
+    get_env = {"IDS": str(ids), "PREFIX": "/api/v1/work-items/"}
+    patch_env = {**get_env, "METHOD": "PATCH", "TOKEN": server.token}
+    listing = f"/api/v1/work-items?city={CITY}&unit={urllib.request.quote(UNIT)}&limit=50"
+    _, headers, _ = server.get(listing)
+    revalidate = f"If-None-Match: {headers['ETag']}"
+    cursor, depth = deep_cursor(server, 40_000)
+    _, _, body = server.get("/api/v1/changes?limit=1000")
+    since = json.loads(body)["next"]
+    for c in (1, 16):
+        yield ("GET one work item", c, "/api/v1/work-items/", {"script": "random-id.lua", "env": get_env}, "get_one")
+        yield ("page of 50, city+unit, exact total", c, listing, {}, "list_unit_total")
+        yield ("page of 50, city+unit, count=none", c, listing + "&count=none", {}, "list_unit_none")
+        yield ("page of 50, city+status, count=none", c,
+               f"/api/v1/work-items?city={CITY}&status=in_progress&count=none&limit=50", {}, "list_status_none")
+        for q in ("港", "停车", "公共停车"):
+            yield (f"q={q} over everything, count=none", c,
+                   f"/api/v1/work-items?q={urllib.request.quote(q)}&count=none&limit=50", {},
+                   "search_2" if q == "停车" else None)
+        yield ("q=停车 in one city, exact total", c,
+               f"/api/v1/work-items?q={urllib.request.quote('停车')}&city={CITY}&limit=50", {}, None)
+        for group in ("unit", "leader", "status"):
+            yield (f"stats by {group}, one city", c, f"/api/v1/stats/work-items?group_by={group}&city={CITY}", {},
+                   "stats_unit_city" if group == "unit" else None)
+        yield ("stats by status, everything", c, "/api/v1/stats/work-items?group_by=status", {}, "stats_status_all")
+        yield ("JSON Feed page, one city", c, f"/api/v1/feeds/work-items?city={CITY}", {}, "feed_city")
+        if cursor:
+            yield (f"cursor page {depth} deep", c,
+                   f"/api/v1/work-items?city={CITY}&sort=-updated_at&count=none&limit=50&cursor={cursor}", {}, None)
+        yield ("list revalidation (304)", c, listing, {"headers": [revalidate]}, "head")
+        yield ("PATCH progress (If-Match: *)", c, "/api/v1/work-items/", {"script": "random-id.lua", "env": patch_env},
+               None)
+        yield ("/changes polling at the head", c, f"/api/v1/changes?since={since}", {}, "head")
+
+
+def import_times(backend):
+    """A 10,000-item document imported into a fresh database, then imported again unchanged."""
+    path = WORK / "document.json"
+    path.write_text(run([BIN, "generate", "document", "--items", str(min(10_000, ITEMS))]).stdout)
+    if backend == "postgres":
+        psql(f"{PG}/postgres", "DROP DATABASE IF EXISTS duban_bench_import WITH (FORCE)")
+        psql(f"{PG}/postgres", "CREATE DATABASE duban_bench_import")
+        url, label = f"{PG}/duban_bench_import", "PostgreSQL"
+    else:
+        url, label = f"sqlite://{WORK / 'import.db'}?mode=rwc", "SQLite"
+    run([BIN, "migrate"], env={"DATABASE_URL": url, "RUST_LOG": "warn"})
+    times = []
+    for _ in range(2):
+        started = time.time()
+        run([BIN, "import", str(path)], env={"DATABASE_URL": url, "RUST_LOG": "warn"})
+        times.append(time.time() - started)
+    log(f"  import on {label}: {times[0]:.2f} s, again unchanged {times[1]:.2f} s")
+    if backend == "postgres":
+        psql(f"{PG}/postgres", "DROP DATABASE IF EXISTS duban_bench_import WITH (FORCE)")
+    return times
+
+
+def explain(url):
+    out = []
+    for name in ("list_unit_total", "search_2", "stats_unit_city", "feed_city"):
+        sql = STATEMENTS[name].strip().rstrip(";")
+        plan = psql(url, f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        out.append(f"-- {name}\n{plan}\n")
+    return "\n".join(out)
+
+
+def main():
+    log(f"machine: {os.cpu_count()} cores; wrk {DURATION} s per row; items: PostgreSQL {ITEMS}, SQLite {SQLITE_ITEMS}")
+    sections = []
+    pg_url = ensure_postgres(ITEMS)
+    prepare_pg_helpers(pg_url)
+    server = Server(pg_url)
+    log(f"PostgreSQL server up in {server.startup:.2f} s")
+    try:
+        ids = item_ids(server)
+        rows = measure(server, list(workloads(server, ids)), pg_url)
+        peak = server.peak_mib()
+    finally:
+        server.stop()
+    pg_import = import_times("postgres")
+    sections.append(f"## PostgreSQL, {ITEMS:,} work items (+{ITEMS // 10:,} livelihood projects)\n\n{table(rows)}\n\n"
+                    f"Start-up on this database: {server.startup:.2f} s. Peak RSS: {peak:.0f} MiB.\n"
+                    f"Import of a {min(10_000, ITEMS):,}-item document: {pg_import[0]:.2f} s; "
+                    f"again, unchanged: {pg_import[1]:.2f} s.")
+
+    sqlite_url = ensure_sqlite(SQLITE_ITEMS)
+    server = Server(sqlite_url)
+    log(f"SQLite server up in {server.startup:.2f} s")
+    try:
+        ids = item_ids(server)
+        wanted = {"GET one work item", "page of 50, city+unit, exact total", "q=停车 over everything, count=none",
+                  "stats by unit, one city", "JSON Feed page, one city", "list revalidation (304)",
+                  "PATCH progress (If-Match: *)"}
+        rows = measure(server, [w for w in workloads(server, ids) if w[0] in wanted])
+        peak = server.peak_mib()
+    finally:
+        server.stop()
+    sqlite_import = import_times("sqlite")
+    sections.append(f"## SQLite, {SQLITE_ITEMS:,} work items\n\n{table(rows)}\n\n"
+                    f"Start-up: {server.startup:.2f} s. Peak RSS: {peak:.0f} MiB. Import of a "
+                    f"{min(10_000, ITEMS):,}-item document: {sqlite_import[0]:.2f} s; again, unchanged: "
+                    f"{sqlite_import[1]:.2f} s.")
+    sections.append("## EXPLAIN (ANALYZE, BUFFERS), PostgreSQL\n\n```text\n" + explain(pg_url) + "```")
+    print("\n\n".join(sections))
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
