@@ -10,10 +10,13 @@ use entity::user::UserRole;
 use crate::{
     config::{Config, DatabaseConfig, LogConfig, ServeConfig},
     db,
-    domain::{generate, import, journal::Actor, resource::Trusted, users},
+    domain::{generate, import, journal::Actor, notice, resource::Trusted, users},
     http::{openapi, startup::Application},
     telemetry,
-    views::import::DocumentFile,
+    views::{
+        import::{DocumentFile, FileCity},
+        notice::Layout,
+    },
 };
 
 /// Duban (督办): the open API for city work plans.
@@ -39,7 +42,15 @@ enum Command {
         /// Files to import.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Run each import and roll it back: print what it would create, update (before and
+        /// after) and leave unchanged, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
+    /// Parse the text of a published notice into a document file: the JSON on standard output,
+    /// every repair and guess on standard error. Fails, writing nothing, when the text cannot be
+    /// read as a notice.
+    Parse(ParseArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// Manage accounts.
@@ -75,6 +86,25 @@ enum GenerateCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct ParseArgs {
+    /// The notice: UTF-8 text copied from the web page or extracted from the PDF; `-` reads
+    /// standard input.
+    file: PathBuf,
+    /// `tabbed` (tab-separated tables) or `cells` (one table cell per line); detected when
+    /// absent.
+    #[arg(long)]
+    layout: Option<Layout>,
+    /// The admin code of a city in the database (`DATABASE_URL`): its fields fill `city`, and the
+    /// notice's units are matched against its units (near misses are warned about).
+    #[arg(long, conflicts_with = "city_json")]
+    city: Option<String>,
+    /// The city as the import format writes it, for a city the database does not hold yet:
+    /// `{"code":"331083","name":"玉环市","name_en":"Yuhuan","province":"浙江省","prefecture":"台州市"}`.
+    #[arg(long, value_name = "JSON")]
+    city_json: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,19 +172,32 @@ pub async fn run() -> anyhow::Result<()> {
             tracing::info!("the schema is up to date");
             Ok(())
         }
-        Command::Import { files } => {
+        Command::Import { files, dry_run } => {
             let db = db::connect_and_migrate(&cli.database.database_url).await?;
             for path in files {
                 let bytes = std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
                 let file =
                     DocumentFile::from_json(&bytes).with_context(|| format!("{} is not valid", path.display()))?;
-                let summary = import::import_document(&db, &file, &Trusted(Actor::command_line()))
-                    .await
-                    .with_context(|| format!("Failed to import {}", path.display()))?;
-                println!("{}: {}", path.display(), serde_json::to_string(&summary)?);
+                let who = Trusted(Actor::command_line());
+                let failed = || format!("Failed to import {}", path.display());
+                if dry_run {
+                    let preview = import::preview_document(&db, &file, &who).await.with_context(failed)?;
+                    eprintln!(
+                        "{}: a dry run: {} record(s) would be created, {} updated, {} left unchanged; nothing was written",
+                        path.display(),
+                        preview.created.len(),
+                        preview.updated.len(),
+                        preview.unchanged.len()
+                    );
+                    println!("{}: {}", path.display(), serde_json::to_string(&preview)?);
+                } else {
+                    let summary = import::import_document(&db, &file, &who).await.with_context(failed)?;
+                    println!("{}: {}", path.display(), serde_json::to_string(&summary)?);
+                }
             }
             Ok(())
         }
+        Command::Parse(args) => parse_notice(&cli.database.database_url, args).await,
         Command::User(UserCommand::Create { username, role, city, password_env }) => {
             let password = read_password(password_env.as_deref())?;
             let db = db::connect_and_migrate(&cli.database.database_url).await?;
@@ -194,16 +237,70 @@ pub async fn run() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&file)?);
             Ok(())
         }
-        Command::Openapi => {
-            use std::io::Write;
-            match std::io::stdout().lock().write_all(openapi::json().as_bytes()) {
-                // `duban openapi | head` closes the pipe early; that is not a failure.
-                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(error).context("Failed to write the OpenAPI document")
-                }
-                _ => Ok(()),
-            }
+        Command::Openapi => write_stdout(openapi::json().as_bytes()).context("Failed to write the OpenAPI document"),
+    }
+}
+
+/// `duban parse`: the document on standard output, the warnings on standard error.
+async fn parse_notice(database_url: &str, args: ParseArgs) -> anyhow::Result<()> {
+    let bytes = if args.file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("Failed to read standard input")?;
+        bytes
+    } else {
+        std::fs::read(&args.file).with_context(|| format!("Failed to read {}", args.file.display()))?
+    };
+    let cannot_parse = || format!("{} cannot be parsed", args.file.display());
+    let parsed = match (&args.city, &args.city_json) {
+        (Some(code), _) => {
+            let db = db::connect_and_migrate(database_url).await?;
+            import::notice::parse_for_city(&db, &bytes, args.layout, Some(code))
+                .await
+                .map_err(|error| anyhow::anyhow!(error.problem().detail))
+                .with_context(cannot_parse)?
         }
+        (None, city_json) => {
+            let city: Option<FileCity> = city_json
+                .as_deref()
+                .map(|json| {
+                    serde_json::from_str(json).context(
+                        "--city-json must be {\"code\", \"name\", \"name_en\", \"province\", \"prefecture\"}, all strings",
+                    )
+                })
+                .transpose()?;
+            let options = notice::ParseOptions { layout: args.layout, city, ..notice::ParseOptions::default() };
+            notice::parse_bytes(&bytes, &options).with_context(cannot_parse)?
+        }
+    };
+    for warning in &parsed.warnings {
+        eprintln!("warning: {}: {warning} [{}]", args.file.display(), kind_name(warning.kind));
+    }
+    let (file, report) = parsed.into_parts();
+    eprintln!("{}: {} layout, {} warning(s)", args.file.display(), report.layout, report.warnings.len());
+    if let Err(error) = file.validate() {
+        // Printed anyway: the editor fills in what is missing (the city, when none was given).
+        eprintln!(
+            "note: the document is not importable yet: {}; give --city CODE (a city in the database) or \
+             --city-json, or fill in the fields",
+            error.problem().detail
+        );
+    }
+    let mut json = serde_json::to_string_pretty(&file)?;
+    json.push('\n');
+    write_stdout(json.as_bytes()).context("Failed to write the document")
+}
+
+/// A warning kind as the JSON names it (`extraction_space`), for grepping standard error.
+fn kind_name(kind: notice::WarningKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// Writes to standard output; a reader that closes the pipe early (`| head`) is not a failure.
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error),
+        _ => Ok(()),
     }
 }
 

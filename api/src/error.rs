@@ -45,6 +45,9 @@ pub enum ApiError {
     /// The body is larger than the server accepts.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body's `Content-Type` is not one the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many failed attempts; try again after the given seconds.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
@@ -80,6 +83,7 @@ impl ApiError {
             Self::Conflict(_) => 409,
             Self::PreconditionFailed(_) => 412,
             Self::PayloadTooLarge(_) => 413,
+            Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
@@ -97,6 +101,7 @@ impl ApiError {
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),

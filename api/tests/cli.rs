@@ -74,6 +74,30 @@ fn the_command_line_imports_migrates_and_creates_users(url: &str) {
     let _ = std::fs::remove_file(&broken);
     assert!(!failed.status.success());
     assert!(text(&failed.stderr).contains("sections[0].groups[2].items[4].units[0].role"), "{}", text(&failed.stderr));
+    // A seed notice parses, for its city in this database, to its committed file exactly.
+    let parsed = duban(url, &["parse", "data/notices/yueqing-2021-7.txt", "--city", "330382"], None);
+    assert!(parsed.status.success(), "{}", text(&parsed.stderr));
+    let committed = std::fs::read_to_string(repo().join("data/yueqing-2021-7.json")).expect("the seed file");
+    assert!(text(&parsed.stdout) == committed, "duban parse differs from data/yueqing-2021-7.json");
+    assert!(text(&parsed.stderr).contains("[unit_near_miss]"), "{}", text(&parsed.stderr));
+    let unknown = duban(url, &["parse", "data/notices/yuhuan-2021-9.txt", "--city", "331083"], None);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no city has the admin code 331083"), "{}", text(&unknown.stderr));
+
+    // Dry runs print what would change and write nothing: Yuhuan is still new afterwards.
+    let dry = duban(url, &["import", "--dry-run", "data/yueqing-2021-7.json", "data/yuhuan-2021-9.json"], None);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let stdout = text(&dry.stdout);
+    let previews: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line.split_once(": ").expect("`file: preview`").1).expect("JSON"))
+        .collect();
+    assert_eq!(previews[0]["dry_run"], true);
+    assert_eq!(previews[0]["created"], Value::Array(Vec::new()));
+    assert_eq!(previews[0]["updated"], Value::Array(Vec::new()));
+    assert_eq!(previews[1]["summary"]["cities"]["created"], 1);
+    assert!(text(&dry.stderr).contains("nothing was written"), "{}", text(&dry.stderr));
+
     let yuhuan = duban(url, &["import", "data/yuhuan-2021-9.json"], None);
     assert_eq!(summary(&yuhuan)["cities"]["created"], 1, "the broken import created nothing");
 
@@ -134,6 +158,54 @@ fn the_command_line_works_on_postgres() {
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }
+}
+
+#[test]
+fn the_parse_command_prints_the_document_and_every_warning() {
+    const YUHUAN: &str =
+        r#"{"code":"331083","name":"玉环市","name_en":"Yuhuan","province":"浙江省","prefecture":"台州市"}"#;
+    // No database is needed with the city given as JSON.
+    let offline = "sqlite:///nonexistent/dir/duban.db";
+    let parsed = duban(offline, &["parse", "data/notices/yuhuan-2021-9.txt", "--city-json", YUHUAN], None);
+    assert!(parsed.status.success(), "{}", text(&parsed.stderr));
+    let committed = std::fs::read_to_string(repo().join("data/yuhuan-2021-9.json")).expect("the seed file");
+    assert!(text(&parsed.stdout) == committed, "duban parse differs from data/yuhuan-2021-9.json");
+    let stderr = text(&parsed.stderr);
+    assert!(stderr.contains("warning: data/notices/yuhuan-2021-9.txt: line 11: "), "{stderr}");
+    assert!(stderr.contains("(玉政办发〔20219 → 玉政办发〔2021〕9号) [doc_number_repaired]"), "{stderr}");
+    assert!(stderr.contains("cells layout, 34 warning(s)"), "{stderr}");
+
+    // Without a city: the document is printed, with the city to fill in, and said so.
+    let stdin = std::fs::read_to_string(repo().join("data/notices/yuhuan-2021-9.txt")).expect("the notice");
+    let incomplete = duban(offline, &["parse", "-"], Some(&stdin));
+    assert!(incomplete.status.success(), "{}", text(&incomplete.stderr));
+    let document: Value = serde_json::from_slice(&incomplete.stdout).expect("JSON");
+    assert_eq!(
+        document["city"],
+        serde_json::json!({"code": "", "name": "玉环市", "name_en": "", "province": "", "prefecture": ""})
+    );
+    let stderr = text(&incomplete.stderr);
+    assert!(stderr.contains("[city_incomplete]") && stderr.contains("not importable yet"), "{stderr}");
+
+    // Errors: a clear message, nothing on standard output, a failure status.
+    let empty = std::env::temp_dir().join(format!("duban-empty-{}.txt", std::process::id()));
+    std::fs::write(&empty, "").expect("written");
+    let gbk = std::env::temp_dir().join(format!("duban-gbk-{}.txt", std::process::id()));
+    std::fs::write(&gbk, encoding_rs::GBK.encode(&stdin).0).expect("written");
+    for (args, message) in [
+        (vec!["parse", empty.to_str().expect("utf-8")], "the notice is empty"),
+        (vec!["parse", gbk.to_str().expect("utf-8")], "it looks like GBK"),
+        (vec!["parse", "data/notices/yuhuan-2021-9.txt", "--layout", "tabbed"], "no table in the tabbed layout"),
+        (vec!["parse", "data/notices/yuhuan-2021-9.txt", "--layout", "rows"], "unknown layout `rows`"),
+        (vec!["parse", "data/notices/yuhuan-2021-9.txt", "--city-json", "{\"code\": 1}"], "--city-json must be"),
+    ] {
+        let failed = duban(offline, &args, None);
+        assert!(!failed.status.success(), "{args:?}");
+        assert!(failed.stdout.is_empty(), "{args:?}");
+        assert!(text(&failed.stderr).contains(message), "{args:?}: {}", text(&failed.stderr));
+    }
+    let _ = std::fs::remove_file(empty);
+    let _ = std::fs::remove_file(gbk);
 }
 
 #[test]

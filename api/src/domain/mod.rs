@@ -14,6 +14,7 @@ pub mod import;
 pub mod include;
 pub mod items;
 pub mod journal;
+pub mod notice;
 pub mod paging;
 pub mod people;
 pub mod pipeline;

@@ -119,7 +119,7 @@ macro_rules! api {
                 (name = "work-items", description = "Key work items (重点工作)"),
                 (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
                 (name = "users", description = "Accounts (admins only)"),
-                (name = "imports", description = "Whole documents in the format of the seed files"),
+                (name = "imports", description = "Whole documents: files in the format of the seed files, or the text of a published notice; dry runs"),
                 (name = "stats", description = "Aggregates for dashboards"),
                 (name = "feeds", description = "JSON Feed 1.1 for portals"),
                 (name = "changes", description = "Every change in commit order, for mirroring"),

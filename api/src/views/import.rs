@@ -6,8 +6,10 @@ use entity::{
     item_unit::UnitRole,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::views::notice::{Layout, ParseReport};
 
 /// The value of `format` this version reads.
 pub const FORMAT: &str = "duban.document/v1";
@@ -92,7 +94,8 @@ pub struct FileGroup {
     pub items: Vec<FileItem>,
 }
 
-/// One numbered row.
+/// One numbered row. Tracking fields the file does not give are left out when written, as the
+/// files in `data/` leave them out, so `duban parse` prints a seed notice as its committed file.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileItem {
@@ -105,11 +108,11 @@ pub struct FileItem {
     pub units: Vec<FileUnit>,
     #[serde(default)]
     pub remarks: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<i32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress_note: Option<String>,
 }
 
@@ -120,7 +123,7 @@ pub struct FileUnit {
     #[schema(example = "市发改局")]
     pub name: String,
     pub role: UnitRole,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -156,4 +159,91 @@ impl ImportSummary {
             .iter()
             .all(|t| t.created == 0 && t.updated == 0)
     }
+}
+
+/// How `POST /api/v1/imports` treats its body.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Run the import in a transaction and roll it back: the answer lists every record it would
+    /// create, update and leave unchanged, and nothing is written.
+    #[param(default = false)]
+    pub dry_run: Option<bool>,
+    /// Notice text only: read the tables in this layout instead of detecting it.
+    #[param(inline)]
+    pub layout: Option<Layout>,
+    /// Notice text only: the admin code of the city the notice belongs to. The city must exist;
+    /// its fields fill the document's `city`, and its units are matched against the notice's.
+    /// Without it the city is looked up by the name in the notice's issuer.
+    #[param(pattern = "^[0-9]{6}$", example = "331083")]
+    pub city: Option<String>,
+}
+
+/// A record an import would create. Its id is provisional: a later import creates it anew.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CreatedRecord {
+    /// The collection, e.g. `work-items`.
+    #[schema(example = "work-items")]
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    /// The record as its own endpoint would show it.
+    #[schema(value_type = Object)]
+    pub after: serde_json::Value,
+}
+
+/// A record an import would change, as its own endpoint shows it now and would show it after.
+/// Records that embed a changed record (an item showing its leader) are listed too, as the
+/// change feed would list them.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UpdatedRecord {
+    #[schema(example = "work-items")]
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub after: serde_json::Value,
+}
+
+/// A record the file names that exists already and would stay exactly as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct UnchangedRecord {
+    #[schema(example = "units")]
+    pub resource_type: String,
+    pub resource_id: Uuid,
+}
+
+/// What an import would do, found by running it and rolling it back: nothing was written.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ImportPreview {
+    /// Always `true`.
+    pub dry_run: bool,
+    /// The counts the import would report. Ids of records it would create are provisional.
+    pub summary: ImportSummary,
+    /// Records it would create, parents first.
+    pub created: Vec<CreatedRecord>,
+    /// Records it would change, with before and after, parents first.
+    pub updated: Vec<UpdatedRecord>,
+    /// Records the file names that would stay as they are.
+    pub unchanged: Vec<UnchangedRecord>,
+    /// For notice text: what the parser read, repaired and guessed; `null` for a JSON file.
+    pub notice: Option<ParseReport>,
+}
+
+/// What an import of notice text did, and what the parser reported.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NoticeImportSummary {
+    pub summary: ImportSummary,
+    pub notice: ParseReport,
+}
+
+/// The answer of `POST /api/v1/imports`: an [`ImportSummary`] for a JSON file, a
+/// [`NoticeImportSummary`] for notice text, an [`ImportPreview`] for a dry run of either.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ImportOut {
+    Summary(ImportSummary),
+    Notice(NoticeImportSummary),
+    Preview(ImportPreview),
 }

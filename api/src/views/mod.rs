@@ -12,6 +12,7 @@ pub mod feeds;
 pub mod health;
 pub mod import;
 pub mod items;
+pub mod notice;
 pub mod page;
 pub mod people;
 pub mod problem;

@@ -459,11 +459,22 @@ impl TestApp {
 
     /// `method path` with a raw body sent as `application/json`, for bodies that are not JSON.
     pub async fn send_bytes(&self, method: Method, path: &str, token: Option<&str>, body: Vec<u8>) -> Reply {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address))
-            .header("content-type", "application/json")
-            .body(body);
+        self.send_raw(method, path, token, Some("application/json"), body).await
+    }
+
+    /// `method path` with a raw body of the given `Content-Type` (none when `None`).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.address)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -13,6 +13,7 @@ mod errors;
 mod feeds;
 mod import;
 mod lists;
+mod notices;
 mod seed;
 mod sync;
 mod writes;

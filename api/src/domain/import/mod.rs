@@ -1,6 +1,7 @@
 //! Importing document files: one transaction per document, idempotent, matched by natural keys.
 
 pub mod check;
+pub mod notice;
 mod snapshot;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -9,20 +10,25 @@ use anyhow::Context;
 use chrono::Utc;
 use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::{
     domain::{
-        journal::{self, Actor},
+        collection,
+        dependents::Target,
+        journal::{self, Actor, Change},
         resource::{Authority, Trusted},
         search,
     },
     error::{ApiError, Result},
     views::{
-        import::{DocumentFile, FileItem, FileSection, ImportSummary, ImportTally},
+        import::{
+            CreatedRecord, DocumentFile, FileItem, FileSection, ImportPreview, ImportSummary, ImportTally,
+            UnchangedRecord, UpdatedRecord,
+        },
         values::parse_period,
     },
 };
@@ -61,17 +67,80 @@ pub async fn import_document(
 ) -> Result<ImportSummary> {
     file.validate()?;
     let txn = db.begin().await?;
+    let applied = apply_and_compare(&txn, file, who).await?;
+    journal::record(&txn, &who.actor(), applied.changes).await?;
+    txn.commit().await?;
+    Ok(applied.summary)
+}
+
+/// Runs the import of `file` exactly as [`import_document`] would, then rolls it back: the
+/// preview lists every record it would create, update (before and after) and leave unchanged.
+/// Nothing is written, not even a revision; the same checks apply, so a file that would fail
+/// fails here with the same error.
+#[tracing::instrument(skip_all, fields(doc_number = %file.document.doc_number))]
+pub async fn preview_document(
+    db: &DatabaseConnection,
+    file: &DocumentFile,
+    who: &impl Authority,
+) -> Result<ImportPreview> {
+    file.validate()?;
+    let txn = db.begin().await?;
+    let applied = apply_and_compare(&txn, file, who).await;
+    // Roll back whether the import succeeded or not: a dry run leaves nothing behind.
+    txn.rollback().await?;
+    Ok(applied?.into_preview())
+}
+
+/// What an import did inside its transaction, before it is committed or rolled back.
+struct Applied {
+    summary: ImportSummary,
+    /// Every record created or changed, as the revision log records it.
+    changes: Vec<Change>,
+    /// Records the file names that exist and stay as they were.
+    unchanged: Vec<Target>,
+}
+
+impl Applied {
+    fn into_preview(self) -> ImportPreview {
+        let mut created = Vec::new();
+        let mut updated = Vec::new();
+        for change in self.changes {
+            let resource_type = change.resource_type.to_owned();
+            match (change.before, change.after) {
+                (None, Some(after)) => {
+                    created.push(CreatedRecord { resource_type, resource_id: change.resource_id, after })
+                }
+                (Some(before), Some(after)) => {
+                    updated.push(UpdatedRecord { resource_type, resource_id: change.resource_id, before, after })
+                }
+                // An import never deletes.
+                (_, None) => {}
+            }
+        }
+        let unchanged = self
+            .unchanged
+            .into_iter()
+            .map(|(collection, id)| UnchangedRecord { resource_type: collection.to_owned(), resource_id: id })
+            .collect();
+        ImportPreview { dry_run: true, summary: self.summary, created, updated, unchanged, notice: None }
+    }
+}
+
+/// Applies `file` inside `txn` and compares what the API shows before and after.
+async fn apply_and_compare(txn: &DatabaseTransaction, file: &DocumentFile, who: &impl Authority) -> Result<Applied> {
     // An import reads what it will change before and after; holding the journal's turn for the
     // whole transaction keeps other writers' commits out of that window.
-    journal::serialize(&txn).await?;
-    let existing_city = city::Entity::find().filter(city::Column::Code.eq(&file.city.code)).one(&txn).await?;
+    journal::serialize(txn).await?;
+    let existing_city = city::Entity::find().filter(city::Column::Code.eq(&file.city.code)).one(txn).await?;
     who.authorize(existing_city.map(|c| c.id))?;
-    let before = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
-    let summary = apply(&txn, file).await?;
-    let after = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
-    journal::record(&txn, &who.actor(), snapshot::changes_between(before, after)).await?;
-    txn.commit().await?;
-    Ok(summary)
+    let before = snapshot::of_document(txn, &file.city.code, &file.document.doc_number).await?;
+    let (summary, named) = apply(txn, file).await?;
+    let after = snapshot::of_document(txn, &file.city.code, &file.document.doc_number).await?;
+    let unchanged = named
+        .into_iter()
+        .filter(|target| before.get(target).is_some_and(|old| after.get(target) == Some(old)))
+        .collect();
+    Ok(Applied { summary, changes: snapshot::changes_between(before, after), unchanged })
 }
 
 /// Loads the seed documents when the database holds no document yet. Returns how many it loaded.
@@ -90,26 +159,35 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<usize> {
     Ok(SEED_FILES.len())
 }
 
-/// Writes `file` through `db`, which the caller wraps in a transaction.
-async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportSummary> {
+/// Writes `file` through `db`, which the caller wraps in a transaction. Returns what it did and
+/// every record the file names, in the file's order.
+async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<(ImportSummary, Vec<Target>)> {
     let now = Utc::now();
     let mut summary = ImportSummary::default();
+    let mut named: Vec<Target> = Vec::new();
 
     let (city, outcome) = upsert_city(db, file, now).await?;
     summary.cities.count(outcome);
     summary.city_id = city.id;
+    named.push((collection::CITIES, city.id));
 
     let mut leader_ids = HashMap::new();
     for leader_in in &file.leaders {
         let (leader, outcome) = upsert_leader(db, city.id, &leader_in.name, leader_in.title.clone(), now).await?;
         summary.leaders.count(outcome);
         leader_ids.insert(leader_in.name.clone(), leader.id);
+        named.push((collection::LEADERS, leader.id));
     }
     let unit_ids = ensure_units(db, city.id, file, now, &mut summary.units).await?;
+    let mut unit_targets: Vec<Target> = unit_ids.values().map(|id| (collection::UNITS, *id)).collect();
+    // Units by id: v7 ids are in creation order, which is stable where names in a map are not.
+    unit_targets.sort();
+    named.extend(unit_targets);
 
     let (document, outcome) = upsert_document(db, city.id, file, now).await?;
     summary.documents.count(outcome);
     summary.document_id = document.id;
+    named.push((collection::DOCUMENTS, document.id));
 
     let existing_items: HashMap<(Uuid, i32, i32, i32), item::Model> = item::Entity::find()
         .filter(item::Column::DocumentId.eq(document.id))
@@ -126,6 +204,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
     for section_in in &file.sections {
         let (section, outcome) = upsert_section(db, document.id, section_in, now).await?;
         summary.sections.count(outcome);
+        named.push((collection::SECTIONS, section.id));
         let (period_start, period_end) = parse_period(&section_in.period).unwrap_or_default();
         for group in &section_in.groups {
             for item_in in &group.items {
@@ -169,6 +248,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
                     }
                     Some(current) => {
                         seen_items.insert(current.id);
+                        named.push((collection::of_item(section_in.kind), current.id));
                         let fields_changed = update_item(db, current, &wanted, item_in, now).await?;
                         let units_changed = sync_item_units(
                             db,
@@ -202,7 +282,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<ImportS
             .await?;
     }
     summary.items_left = existing_items.values().filter(|item| !seen_items.contains(&item.id)).count() as u32;
-    Ok(summary)
+    Ok((summary, named))
 }
 
 async fn upsert_city(
