@@ -240,10 +240,43 @@ pub struct NoticeImportSummary {
 
 /// The answer of `POST /api/v1/imports`: an [`ImportSummary`] for a JSON file, a
 /// [`NoticeImportSummary`] for notice text, an [`ImportPreview`] for a dry run of either.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ImportOut {
     Summary(ImportSummary),
     Notice(NoticeImportSummary),
     Preview(ImportPreview),
+}
+
+/// Documented as `anyOf`, not `oneOf`: a preview of notice text also has the fields of a notice
+/// import's answer, so exactly-one-of would reject a true answer. `dry_run` tells them apart.
+impl utoipa::PartialSchema for ImportOut {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{Ref, schema::AnyOfBuilder};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("ImportSummary"))
+            .item(Ref::from_schema_name("NoticeImportSummary"))
+            .item(Ref::from_schema_name("ImportPreview"))
+            .description(Some(
+                "The answer of `POST /api/v1/imports`: an `ImportSummary` for a JSON file, a \
+                 `NoticeImportSummary` for notice text, an `ImportPreview` (with `dry_run: true`) for a dry run \
+                 of either.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ImportOut {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        for (name, schema) in [
+            ("ImportSummary", <ImportSummary as utoipa::PartialSchema>::schema()),
+            ("NoticeImportSummary", <NoticeImportSummary as utoipa::PartialSchema>::schema()),
+            ("ImportPreview", <ImportPreview as utoipa::PartialSchema>::schema()),
+        ] {
+            schemas.push((name.to_owned(), schema));
+        }
+        <ImportSummary as ToSchema>::schemas(schemas);
+        <NoticeImportSummary as ToSchema>::schemas(schemas);
+        <ImportPreview as ToSchema>::schemas(schemas);
+    }
 }
