@@ -73,7 +73,7 @@ def ensure_postgres(items):
 
 
 def ensure_sqlite(items):
-    path = ROOT / "bench" / ".data" / f"bench-{items}.db"
+    path = Path(os.environ.get("BENCH_DIR", ROOT / "bench" / ".data")) / f"bench-{items}.db"
     url = f"sqlite://{path}?mode=rwc"
     if path.exists():
         log(f"SQLite: reusing {path.name}")
