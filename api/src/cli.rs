@@ -105,15 +105,15 @@ pub async fn run() -> anyhow::Result<()> {
                 database = %db::redact(&cli.database.database_url),
                 "Duban is listening"
             );
-            app.run_until_stopped().await.context("The server failed")
+            app.run_until_signalled().await.context("The server failed")
         }
         Command::Migrate => {
-            db::connect_and_migrate(&cli.database.database_url).await?;
+            db::connect_and_migrate_with(&cli.database).await?;
             tracing::info!("the schema is up to date");
             Ok(())
         }
         Command::Import { files } => {
-            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            let db = db::connect_and_migrate_with(&cli.database).await?;
             for path in files {
                 let bytes = std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
                 let file =
@@ -127,7 +127,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Create { username, role, city, password_env }) => {
             let password = read_password(password_env.as_deref())?;
-            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            let db = db::connect_and_migrate_with(&cli.database).await?;
             let id = users::create_user(&db, &username, &password, role, city.as_deref())
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to create the user: {}", error.problem().detail))?;

@@ -13,6 +13,8 @@ mod errors;
 mod feeds;
 mod import;
 mod lists;
+mod ops;
+mod proxy;
 mod seed;
 mod sync;
 mod writes;

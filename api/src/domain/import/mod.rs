@@ -78,7 +78,7 @@ pub async fn import_document(
     search::refresh(&txn, &item_ids).await?;
     let after = snapshot::of_document(&txn, &file.city.code, &file.document.doc_number).await?;
     journal::record(&txn, &who.actor(), snapshot::changes_between(before, after)).await?;
-    txn.commit().await?;
+    txn.commit().await.map_err(ApiError::from_commit)?;
     Ok(summary)
 }
 

@@ -45,7 +45,7 @@ pub async fn conditional_get(
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
         .map(|t| t.with_timezone(&Utc));
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let state = req.app_data::<web::Data<AppState>>().map(|state| AppState::for_reading(state, req.headers()));
     let res = next.call(req).await?;
     if !applies || res.status() != StatusCode::OK {
         let res = res.map_into_boxed_body();

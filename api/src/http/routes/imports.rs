@@ -27,6 +27,8 @@ pub async fn create_import(
     auth: AuthUser,
     JsonBody(file): JsonBody<DocumentFile>,
 ) -> Result<HttpResponse> {
-    let summary = import_document(&state.db, &file, &auth).await?;
-    Ok(HttpResponse::Ok().json(summary))
+    let result = import_document(&state.db, &file, &auth).await;
+    let outcome = if result.is_ok() { "imported" } else { "refused" };
+    metrics::counter!("duban_imports_total", "outcome" => outcome).increment(1);
+    Ok(HttpResponse::Ok().json(result?))
 }
