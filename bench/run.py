@@ -98,7 +98,8 @@ class Server:
             "JWT_SECRET": "bench-signs-tokens-with-this-32-bytes!!",
             "RUST_LOG": "warn",
             "SEED_ON_EMPTY": "false",
-            "RATE_LIMIT": "off",
+            "RATE_LIMIT": "false",
+            "SHUTDOWN_DELAY_MS": "0",
         }
         run([BIN, "user", "create", "--username", "bench-admin", "--role", "admin", "--password-env", "PW"],
             env={"DATABASE_URL": url, "PW": ADMIN_PASSWORD, "RUST_LOG": "error"}, check=False)
@@ -135,7 +136,7 @@ class Server:
     def get(self, path, headers=None):
         request = urllib.request.Request(self.base + path, headers=headers or {})
         with urllib.request.urlopen(request) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -297,7 +298,7 @@ def workloads(server, ids):
     patch_env = {**get_env, "METHOD": "PATCH", "TOKEN": server.token}
     listing = f"/api/v1/work-items?city={CITY}&unit={urllib.request.quote(UNIT)}&limit=50"
     _, headers, _ = server.get(listing)
-    revalidate = f"If-None-Match: {headers['ETag']}"
+    revalidate = f"If-None-Match: {headers['etag']}"
     cursor, depth = deep_cursor(server, 40_000)
     _, _, body = server.get("/api/v1/changes?limit=1000")
     since = json.loads(body)["next"]

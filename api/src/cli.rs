@@ -165,15 +165,15 @@ pub async fn run() -> anyhow::Result<()> {
                 database = %db::redact(&cli.database.database_url),
                 "Duban is listening"
             );
-            app.run_until_stopped().await.context("The server failed")
+            app.run_until_signalled().await.context("The server failed")
         }
         Command::Migrate => {
-            db::connect_and_migrate(&cli.database.database_url).await?;
+            db::connect_and_migrate_with(&cli.database).await?;
             tracing::info!("the schema is up to date");
             Ok(())
         }
         Command::Import { files, dry_run } => {
-            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            let db = db::connect_and_migrate_with(&cli.database).await?;
             for path in files {
                 let bytes = std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
                 let file =
@@ -200,7 +200,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Parse(args) => parse_notice(&cli.database.database_url, args).await,
         Command::User(UserCommand::Create { username, role, city, password_env }) => {
             let password = read_password(password_env.as_deref())?;
-            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            let db = db::connect_and_migrate_with(&cli.database).await?;
             let id = users::create_user(&db, &username, &password, role, city.as_deref())
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to create the user: {}", error.problem().detail))?;
@@ -215,7 +215,7 @@ pub async fn run() -> anyhow::Result<()> {
             years,
             seed,
         }) => {
-            let db = db::connect_and_migrate(&cli.database.database_url).await?;
+            let db = db::connect_for_maintenance(&cli.database).await?;
             let scale = generate::Scale { cities, work_items, livelihood_projects, units_per_city, years, seed };
             let started = std::time::Instant::now();
             let done = generate::generate(&db, scale)

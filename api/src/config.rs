@@ -1,6 +1,9 @@
 //! Configuration from flags, environment variables and `.env`.
 
-use std::net::SocketAddr;
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use clap::{Args, ValueEnum};
 
@@ -13,6 +16,44 @@ pub struct DatabaseConfig {
     /// `sqlite://FILE?mode=rwc` (embedded, the default) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+    /// A streaming read replica of `DATABASE_URL` (PostgreSQL) that serves anonymous reads;
+    /// writes, the change feed and every authenticated request stay on the primary.
+    #[arg(long, env = "DATABASE_READ_URL", global = true)]
+    pub database_read_url: Option<String>,
+    /// Connections per pool (the primary's, and the replica's when there is one); PostgreSQL only.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    pub database_max_connections: u32,
+    /// How long a request waits for a database connection (opening one included) before it is
+    /// answered 503, in milliseconds.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = 1000, global = true)]
+    pub database_acquire_timeout_ms: u64,
+    /// The longest one SQL statement may run before PostgreSQL cancels it (then 503), in
+    /// milliseconds; 0 for no limit.
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    pub database_statement_timeout_ms: u64,
+    /// At start-up, how long to keep retrying an unreachable database (with backoff) before
+    /// exiting non-zero, in milliseconds; 0 tries once.
+    #[arg(long, env = "DATABASE_STARTUP_WAIT_MS", default_value_t = 30_000, global = true)]
+    pub database_startup_wait_ms: u64,
+}
+
+impl DatabaseConfig {
+    /// The settings for `url` with every other option at its default.
+    pub fn for_url(url: impl Into<String>) -> Self {
+        Self {
+            database_url: url.into(),
+            database_read_url: None,
+            database_max_connections: 20,
+            database_acquire_timeout_ms: 1000,
+            database_statement_timeout_ms: 10_000,
+            database_startup_wait_ms: 0,
+        }
+    }
+
+    /// See [`Self::database_acquire_timeout_ms`].
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.database_acquire_timeout_ms.max(1))
+    }
 }
 
 /// How `duban serve` runs.
@@ -38,6 +79,71 @@ pub struct ServeConfig {
     /// comma-separated list such as `https://dashboard.example.gov.cn,https://portal.example.gov.cn`.
     #[arg(long, env = "CORS_ORIGINS", default_value = "*")]
     pub cors_origins: String,
+    /// How long a client may take to send the request line and headers, in milliseconds.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 5000)]
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a request body, in milliseconds (then 408).
+    #[arg(long, env = "BODY_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub body_read_timeout_ms: u64,
+    /// The longest a request may take once read, in milliseconds: past it the request is
+    /// abandoned (its database work cancelled) and answered 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+    /// Open client connections the server keeps at most (the rest wait in the backlog).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Connections the kernel queues while all are busy.
+    #[arg(long, env = "BACKLOG", default_value_t = 1024)]
+    pub backlog: u32,
+    /// After SIGTERM, how long `/health/ready` answers 503 while requests are still served, so
+    /// that load balancers stop sending new ones, in milliseconds.
+    #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 5000)]
+    pub shutdown_delay_ms: u64,
+    /// Then how long requests in flight may take to finish before the process exits, in
+    /// milliseconds.
+    #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
+    pub shutdown_grace_ms: u64,
+    #[command(flatten)]
+    pub rate_limit: RateLimitConfig,
+}
+
+/// How many requests a client may make.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitConfig {
+    /// Whether requests are rate-limited at all.
+    #[arg(long = "rate-limit", env = "RATE_LIMIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub enabled: bool,
+    /// Requests per minute from one client address without a token.
+    #[arg(long, env = "RATE_LIMIT_ANONYMOUS", default_value_t = 600)]
+    pub anonymous_per_minute: u32,
+    /// Requests per minute from one user with a token.
+    #[arg(long, env = "RATE_LIMIT_AUTHENTICATED", default_value_t = 1200)]
+    pub authenticated_per_minute: u32,
+    /// Login attempts (`POST /api/v1/auth/token`) per minute from one client address.
+    #[arg(long, env = "RATE_LIMIT_LOGIN", default_value_t = 10)]
+    pub login_per_minute: u32,
+    /// Where the counters live when several replicas must share one limit, `redis://HOST:6379`;
+    /// without it each process counts for itself.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (comma-separated IPs);
+    /// the client is the right-most address not in this list.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl RateLimitConfig {
+    /// Limits off: the starting point for tests and embedding.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            anonymous_per_minute: 600,
+            authenticated_per_minute: 1200,
+            login_per_minute: 10,
+            redis_url: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// Log output format.
@@ -69,7 +175,7 @@ impl Config {
     /// the starting point for tests and embedding.
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
-            database: DatabaseConfig { database_url: database_url.into() },
+            database: DatabaseConfig::for_url(database_url),
             serve: ServeConfig {
                 bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 seed_on_empty: false,
@@ -77,6 +183,14 @@ impl Config {
                 jwt_secret: None,
                 token_ttl_seconds: 3600,
                 cors_origins: "*".to_owned(),
+                header_read_timeout_ms: 5000,
+                body_read_timeout_ms: 10_000,
+                request_timeout_ms: 30_000,
+                max_connections: 512,
+                backlog: 1024,
+                shutdown_delay_ms: 0,
+                shutdown_grace_ms: 30_000,
+                rate_limit: RateLimitConfig::off(),
             },
         }
     }

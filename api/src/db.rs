@@ -1,23 +1,86 @@
-//! Connecting to SQLite or PostgreSQL and migrating.
+//! Connecting to SQLite or PostgreSQL and migrating; how long anything may wait on the database.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 
-/// Opens a pool on `url` and brings the schema up to date.
+use crate::config::DatabaseConfig;
+
+/// Opens a pool on `url` with the default settings and brings the schema up to date.
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(url).await?;
+    connect_and_migrate_with(&DatabaseConfig::for_url(url)).await
+}
+
+/// Migrates on a connection without a statement timeout (building an index on a large table
+/// may take a while), then opens the service's pool on the primary.
+pub async fn connect_and_migrate_with(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {
+    let migrator = wait_for(config, &config.database_url, Some(Duration::ZERO)).await?;
+    Migrator::up(&migrator, None).await.context("Failed to run migrations")?;
+    migrator.close().await.ok();
+    connect(config, &config.database_url).await
+}
+
+/// A migrated connection for long maintenance work (generating benchmark data, building its
+/// indexes), without the service's statement timeout.
+pub async fn connect_for_maintenance(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {
+    let db = wait_for(config, &config.database_url, Some(Duration::ZERO)).await?;
     Migrator::up(&db, None).await.context("Failed to run migrations")?;
     Ok(db)
 }
 
-/// Opens a pool on `url`.
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+/// Opens a pool on `url` with the bounds of `config`.
+pub async fn connect(config: &DatabaseConfig, url: &str) -> anyhow::Result<DatabaseConnection> {
+    open(config, url, None).await
+}
+
+/// [`connect`], retrying with backoff for up to `DATABASE_STARTUP_WAIT_MS` while the database
+/// cannot be reached, so that a service started before its database (or during a fail-over)
+/// comes up by itself. `statement_timeout` overrides the configured one when given.
+pub async fn wait_for(
+    config: &DatabaseConfig,
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
+    let started = Instant::now();
+    let patience = Duration::from_millis(config.database_startup_wait_ms);
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match open(config, url, statement_timeout).await {
+            Ok(db) => return Ok(db),
+            Err(error) if started.elapsed() + backoff < patience => {
+                tracing::warn!(
+                    database = %redact(url),
+                    error = format!("{error:#}"),
+                    retry_in_ms = backoff.as_millis() as u64,
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    patience_ms = patience.as_millis() as u64,
+                    "waiting for the database"
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                return Err(error.context(format!(
+                    "Gave up waiting for the database after {} ms (DATABASE_STARTUP_WAIT_MS)",
+                    started.elapsed().as_millis()
+                )));
+            }
+        }
+    }
+}
+
+async fn open(
+    config: &DatabaseConfig,
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
-    options.connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
+    options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        // An embedded file is never unreachable; waiting for it is waiting for the writer.
+        options.acquire_timeout(Duration::from_secs(10));
         // Readers must not wait for the writer: WAL lets both proceed, and the busy timeout
         // makes a second writer wait its turn instead of failing.
         options.map_sqlx_sqlite_opts(|opts| {
@@ -26,15 +89,51 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(20);
+        // Opening a connection counts against the acquire timeout too (sqlx bounds both by it),
+        // so an unreachable or partitioned server costs a request this long, no more.
+        options.max_connections(config.database_max_connections).acquire_timeout(config.acquire_timeout());
+        let statement_timeout =
+            statement_timeout.unwrap_or(Duration::from_millis(config.database_statement_timeout_ms));
+        let settings = session_settings(statement_timeout);
+        options.map_sqlx_postgres_opts(move |opts| opts.options(settings.clone()));
     }
     let db = Database::connect(options).await.with_context(|| format!("Failed to connect to {}", redact(url)))?;
     Ok(db)
 }
 
-/// Whether the database answers a trivial query.
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.execute_unprepared("SELECT 1").await.is_ok()
+/// What every PostgreSQL session of the service runs with: the statement timeout, which bounds
+/// the work of any statement (also one whose request was abandoned: sqlx gives such a connection
+/// back to the pool and waits for the statement to end), and checks that make the server notice
+/// a client connection that died or vanished (sqlx has no client-side keepalive) and cancel its
+/// statement within about a second.
+fn session_settings(statement_timeout: Duration) -> Vec<(&'static str, String)> {
+    vec![
+        ("statement_timeout", statement_timeout.as_millis().to_string()),
+        ("client_connection_check_interval", "1000".to_owned()),
+        ("tcp_keepalives_idle", "10".to_owned()),
+        ("tcp_keepalives_interval", "5".to_owned()),
+        ("tcp_keepalives_count", "3".to_owned()),
+    ]
+}
+
+/// Whether the database answers a trivial query within `deadline`.
+pub async fn ping(db: &DatabaseConnection, deadline: Duration) -> bool {
+    matches!(tokio::time::timeout(deadline, db.execute_unprepared("SELECT 1")).await, Ok(Ok(_)))
+}
+
+/// A pool's connections: (open, idle, most allowed). SQLite reports its pool too.
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize, u32) {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+        }
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+        }
+        _ => (0, 0, 0),
+    }
 }
 
 /// `url` with any password replaced, for logs.

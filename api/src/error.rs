@@ -3,7 +3,7 @@
 //! `application/problem+json` (`http::respond::problem`); nothing here knows HTTP beyond status
 //! codes.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr, SqlxError};
 use serde::de::DeserializeOwned;
 use validator::{ValidationErrors, ValidationErrorsKind};
 
@@ -51,9 +51,20 @@ pub enum ApiError {
     /// Too many failed attempts; try again after the given seconds.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
-    /// A dependency (the database) cannot be reached.
+    /// A dependency (the database) cannot be reached, or the service is shutting down; worth
+    /// retrying after a second.
     #[error("{0}")]
     Unavailable(String),
+    /// A write was sent to the database but its commit was not confirmed (the connection broke,
+    /// or the request ran out of time): it may or may not have been saved.
+    #[error("{0}")]
+    OutcomeUnknown(String),
+    /// The request took longer than the server allows; nothing was changed.
+    #[error("{0}")]
+    Timeout(String),
+    /// The client took too long to send its request.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// Anything else; the cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -71,6 +82,28 @@ impl ApiError {
         Self::Unprocessable { detail: detail.into(), errors }
     }
 
+    /// Seconds a client should wait before retrying, for the errors that say so (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            Self::Unavailable(_) | Self::Timeout(_) | Self::OutcomeUnknown(_) => Some(1),
+            _ => None,
+        }
+    }
+
+    /// A database error met while committing: when the connection broke the server may have
+    /// committed, so the write's outcome is unknown rather than failed.
+    pub fn from_commit(error: DbErr) -> Self {
+        match Self::from(error) {
+            Self::Unavailable(_) | Self::Timeout(_) => Self::OutcomeUnknown(
+                "the database connection failed while the write was being committed: it may or may not have been \
+                 saved; read the resource before retrying"
+                    .to_owned(),
+            ),
+            other => other,
+        }
+    }
+
     /// The HTTP status code this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
@@ -85,7 +118,9 @@ impl ApiError {
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,
-            Self::Unavailable(_) => 503,
+            Self::Unavailable(_) | Self::Timeout(_) => 503,
+            Self::OutcomeUnknown(_) => 504,
+            Self::RequestTimeout(_) => 408,
             Self::Internal(_) => 500,
         }
     }
@@ -104,6 +139,9 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Timeout(_) => ("timeout", "The request took too long"),
+            Self::OutcomeUnknown(_) => ("outcome-unknown", "Outcome unknown"),
+            Self::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -141,8 +179,54 @@ impl From<DbErr> for ApiError {
                 tracing::info!(detail, "foreign key constraint violated");
                 Self::Conflict("the record is referenced by, or refers to, another record".to_owned())
             }
-            _ => Self::Internal(anyhow::Error::new(error).context("database operation failed")),
+            _ => match unreachable_database(&error) {
+                Some(DatabaseTrouble::Unreachable) => {
+                    tracing::warn!(error = %error, "the database cannot be reached");
+                    Self::Unavailable("the database cannot be reached; try again shortly".to_owned())
+                }
+                Some(DatabaseTrouble::StatementTimeout) => {
+                    metrics::counter!("duban_database_statement_timeouts_total").increment(1);
+                    tracing::warn!(error = %error, "a statement ran past the statement timeout");
+                    Self::Timeout("the database took too long to answer; nothing was changed".to_owned())
+                }
+                None => Self::Internal(anyhow::Error::new(error).context("database operation failed")),
+            },
         }
+    }
+}
+
+/// Why the database could not answer, when it is not the request's fault.
+enum DatabaseTrouble {
+    /// No connection, a broken one, or a server refusing work (shutting down, starting up).
+    Unreachable,
+    /// The statement ran past `statement_timeout`.
+    StatementTimeout,
+}
+
+fn unreachable_database(error: &DbErr) -> Option<DatabaseTrouble> {
+    let sqlx = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Some(DatabaseTrouble::Unreachable),
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => sqlx,
+        _ => return None,
+    };
+    match sqlx.as_ref() {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::Protocol(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => Some(DatabaseTrouble::Unreachable),
+        SqlxError::Database(database) => match database.code().as_deref() {
+            // query_canceled: statement_timeout (or a cancel request).
+            Some("57014") => Some(DatabaseTrouble::StatementTimeout),
+            // admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions (08…),
+            // read-only transaction on a standby promoted away from us.
+            Some(code) if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "25006") => {
+                Some(DatabaseTrouble::Unreachable)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("views", &[]),
     ("error", &["views"]),
     ("config", &[]),
-    ("db", &[]),
+    ("db", &["config"]),
     ("telemetry", &["config"]),
     ("domain", &["views", "error"]),
     ("http", &["views", "error", "domain", "config", "db", "telemetry"]),

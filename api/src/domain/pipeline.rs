@@ -16,7 +16,7 @@ use crate::{
         resource::{Authority, Precondition, Resource, Tagged, WriteContext, snapshot},
         search, snapshots,
     },
-    error::Result,
+    error::{ApiError, Result},
     views::revisions::RevisionOut,
 };
 
@@ -82,7 +82,7 @@ pub async fn create<R: Resource>(
     journal::serialize(&txn).await?;
     changes.extend(snapshots::unrecorded_updates(&txn, &dependents).await?);
     journal::record(&txn, &ctx.actor, changes).await?;
-    txn.commit().await?;
+    txn.commit().await.map_err(ApiError::from_commit)?;
     Ok((id, Tagged::new(out)))
 }
 
@@ -125,7 +125,7 @@ pub async fn update<R: Resource>(
     journal::serialize(&txn).await?;
     changes.extend(snapshots::unrecorded_updates(&txn, &dependents).await?);
     journal::record(&txn, &ctx.actor, changes).await?;
-    txn.commit().await?;
+    txn.commit().await.map_err(ApiError::from_commit)?;
     Ok(Tagged::new(after))
 }
 
@@ -154,7 +154,7 @@ pub async fn delete<R: Resource>(
         after: None,
     });
     journal::record(&txn, &ctx.actor, changes).await?;
-    txn.commit().await?;
+    txn.commit().await.map_err(ApiError::from_commit)?;
     Ok(())
 }
 

@@ -1,12 +1,14 @@
 //! Accounts: the users resource, and logging in with failed attempts slowed down.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{login_attempt, user, user::UserRole};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    sea_query::{Expr, OnConflict},
+    sea_query::{CaseStatement, Cond, Expr, OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -29,49 +31,76 @@ use crate::{
     },
 };
 
-/// Failures allowed before each further attempt has to wait.
+/// Failures allowed for one username before each further attempt has to wait.
 const FREE_FAILURES: i32 = 5;
+/// Failures allowed from one client address (over all usernames) before it has to wait: more
+/// than for one username, since many people may share an address.
+const FREE_CLIENT_FAILURES: i32 = 30;
 /// The longest wait between attempts.
 const MAX_WAIT_SECONDS: i64 = 15 * 60;
+/// Failures older than this are forgotten: the next one counts from 1.
+const FORGET_AFTER_SECONDS: i64 = 60 * 60;
 
-/// How long the next attempt must wait after `failures` failures: nothing for the first few,
+/// How long the next attempt must wait after `failures` failures: nothing for the first `free`,
 /// then doubling from one second.
-fn wait_after(failures: i32) -> Duration {
-    if failures < FREE_FAILURES {
+fn wait_after(failures: i32, free: i32) -> Duration {
+    if failures < free {
         return Duration::zero();
     }
-    let exponent = (failures - FREE_FAILURES).min(20) as u32;
+    let exponent = (failures - free).min(20) as u32;
     Duration::seconds((1_i64 << exponent).min(MAX_WAIT_SECONDS))
 }
 
+/// Who an attempt counts against: a username, or a client address. The address key holds a
+/// space, which no username may, so the two never collide.
+fn client_key(client: IpAddr) -> String {
+    format!("client {client}")
+}
+
 /// Checks a username and password and issues a token: 401 when they do not match or the user is
-/// disabled, 429 while earlier failures for this username impose a wait.
+/// disabled, 429 while earlier failures for this username, or from this client address, impose
+/// a wait.
+///
+/// Every attempt is counted as a failure *before* the password is checked, by one statement that
+/// also decides whether the attempt may go ahead ([`take_attempt`]); a success then takes the
+/// failure back. So concurrent guesses cannot all slip through between a read and a write: at
+/// most [`FREE_FAILURES`] passwords are checked for one username however many arrive at once.
 pub async fn issue_token(
     db: &impl ConnectionTrait,
     keys: &TokenKeys,
     username: &str,
     password: String,
+    client: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<String> {
-    let attempts = login_attempt::Entity::find_by_id(username.to_owned()).one(db).await?;
-    if let Some(attempts) = &attempts {
-        let ready_at = attempts.last_failed_at + wait_after(attempts.failures);
-        if ready_at > now {
-            let retry_after = (ready_at - now).num_seconds().max(1) as u64;
-            return Err(ApiError::TooManyRequests {
-                detail: format!("too many failed logins for this username; try again in {retry_after} s"),
-                retry_after,
-            });
+    if let Some(client) = client {
+        let key = client_key(client);
+        if !take_attempt(db, &key, FREE_CLIENT_FAILURES, now).await? {
+            return Err(too_many(db, &key, FREE_CLIENT_FAILURES, now, "from this address").await?);
         }
     }
-    let found = user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?;
+    // A name no account can have is never looked up, nor counted under its own name (that would
+    // let anyone lock out the client key): it only costs the client an attempt.
+    let plausible = crate::views::values::username(username).is_ok();
+    if plausible && !take_attempt(db, username, FREE_FAILURES, now).await? {
+        // Refused before any password was checked: not a guess the client should pay for.
+        if let Some(client) = client {
+            give_back_attempt(db, &client_key(client)).await?;
+        }
+        return Err(too_many(db, username, FREE_FAILURES, now, "for this username").await?);
+    }
+    let found = match plausible {
+        true => user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?,
+        false => None,
+    };
     let matches = password::verify_blocking(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
     let Some(user) = found.filter(|_| matches) else {
-        record_failure(db, username, attempts.map_or(0, |a| a.failures) + 1, now).await?;
+        metrics::counter!("duban_login_failures_total").increment(1);
         return Err(ApiError::Unauthorized("the username or password is wrong".to_owned()));
     };
-    if attempts.is_some() {
-        login_attempt::Entity::delete_by_id(username.to_owned()).exec(db).await?;
+    login_attempt::Entity::delete_by_id(username.to_owned()).exec(db).await?;
+    if let Some(client) = client {
+        give_back_attempt(db, &client_key(client)).await?;
     }
     if user.disabled {
         return Err(ApiError::Unauthorized("the user is disabled".to_owned()));
@@ -79,17 +108,75 @@ pub async fn issue_token(
     Ok(keys.issue(&user, now)?)
 }
 
-async fn record_failure(db: &impl ConnectionTrait, username: &str, failures: i32, now: DateTime<Utc>) -> Result<()> {
-    let row = login_attempt::Model { username: username.to_owned(), failures, last_failed_at: now };
-    login_attempt::Entity::insert(row.into_active_model())
+/// Counts one failed attempt against `key` and says whether it may go ahead, in one statement:
+/// an upsert whose update only happens (and only returns a row) when the failures so far impose
+/// no wait at `now`. Rows lock on conflict, so concurrent attempts are decided one after another.
+async fn take_attempt(db: &impl ConnectionTrait, key: &str, free: i32, now: DateTime<Utc>) -> Result<bool> {
+    use sea_orm::sea_query::ExprTrait;
+    let failures = || Expr::col((login_attempt::Entity, login_attempt::Column::Failures));
+    let last_failed_at = || Expr::col((login_attempt::Entity, login_attempt::Column::LastFailedAt));
+    let stale = now - Duration::seconds(FORGET_AFTER_SECONDS);
+    // For each count of failures that imposes a wait, the latest failure time that lets an
+    // attempt through now; past the doubling, the longest wait.
+    let mut latest_allowed = CaseStatement::new();
+    let mut count = free;
+    while wait_after(count, free) < Duration::seconds(MAX_WAIT_SECONDS) {
+        latest_allowed = latest_allowed.case(failures().eq(count), now - wait_after(count, free));
+        count += 1;
+    }
+    let latest_allowed = latest_allowed.finally(now - Duration::seconds(MAX_WAIT_SECONDS));
+    let may_try =
+        Cond::any().add(failures().lt(free)).add(last_failed_at().lte(latest_allowed)).add(last_failed_at().lt(stale));
+    let counted = CaseStatement::new().case(last_failed_at().lt(stale), 1).finally(failures().add(1));
+    let statement = Query::insert()
+        .into_table(login_attempt::Entity)
+        .columns([
+            login_attempt::Column::Username,
+            login_attempt::Column::Failures,
+            login_attempt::Column::LastFailedAt,
+        ])
+        .values([key.into(), 1.into(), now.into()])
+        .map_err(|error| anyhow::anyhow!("Failed to build the login attempt statement: {error}"))?
         .on_conflict(
             OnConflict::column(login_attempt::Column::Username)
-                .update_columns([login_attempt::Column::Failures, login_attempt::Column::LastFailedAt])
+                .value(login_attempt::Column::Failures, counted)
+                .value(login_attempt::Column::LastFailedAt, now)
+                .action_and_where(may_try.into())
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .returning_col(login_attempt::Column::Failures)
+        .to_owned();
+    Ok(db.query_one(&statement).await?.is_some())
+}
+
+/// Takes back the failure [`take_attempt`] counted for an attempt that succeeded.
+async fn give_back_attempt(db: &impl ConnectionTrait, key: &str) -> Result<()> {
+    use sea_orm::sea_query::ExprTrait;
+    login_attempt::Entity::update_many()
+        .col_expr(login_attempt::Column::Failures, Expr::col(login_attempt::Column::Failures).sub(1))
+        .filter(login_attempt::Column::Username.eq(key))
+        .filter(login_attempt::Column::Failures.gt(0))
+        .exec(db)
         .await?;
     Ok(())
+}
+
+/// The 429 for a refused attempt, with the wait still due for `key`.
+async fn too_many(
+    db: &impl ConnectionTrait,
+    key: &str,
+    free: i32,
+    now: DateTime<Utc>,
+    whose: &str,
+) -> Result<ApiError> {
+    let attempts = login_attempt::Entity::find_by_id(key.to_owned()).one(db).await?;
+    let retry_after =
+        attempts.map(|a| (a.last_failed_at + wait_after(a.failures, free) - now).num_seconds()).unwrap_or(1).max(1)
+            as u64;
+    Ok(ApiError::TooManyRequests {
+        detail: format!("too many failed logins {whose}; try again in {retry_after} s"),
+        retry_after,
+    })
 }
 
 /// Creates a user for the command line's `duban user create`, through the same pipeline as the
@@ -256,9 +343,9 @@ mod tests {
 
     #[test]
     fn waits_double_after_the_free_failures() {
-        assert_eq!(wait_after(4), Duration::zero());
-        assert_eq!(wait_after(5), Duration::seconds(1));
-        assert_eq!(wait_after(7), Duration::seconds(4));
-        assert_eq!(wait_after(100), Duration::seconds(MAX_WAIT_SECONDS));
+        assert_eq!(wait_after(4, FREE_FAILURES), Duration::zero());
+        assert_eq!(wait_after(5, FREE_FAILURES), Duration::seconds(1));
+        assert_eq!(wait_after(7, FREE_FAILURES), Duration::seconds(4));
+        assert_eq!(wait_after(100, FREE_FAILURES), Duration::seconds(MAX_WAIT_SECONDS));
     }
 }

@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limiter;
 pub mod respond;
 pub mod routes;
 pub mod startup;

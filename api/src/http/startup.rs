@@ -1,6 +1,6 @@
 //! Building the HTTP server: state, middleware, routes, error mapping.
 
-use std::net::TcpListener;
+use std::{net::TcpListener, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{
@@ -17,9 +17,10 @@ use crate::{
     domain::{auth::jwt::TokenKeys, import},
     error::ApiError,
     http::{
-        middleware::{caching, metrics, request_id},
+        middleware::{caching, deadline, hardening, metrics, rate_limit, request_id},
         openapi,
-        state::AppState,
+        rate_limiter::RateLimiter,
+        state::{AppState, Draining},
     },
 };
 
@@ -28,24 +29,46 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    draining: Draining,
+    shutdown_delay: Duration,
 }
 
 impl Application {
-    /// Connects to and migrates the database, seeds it if asked, and binds the listener.
+    /// Connects to and migrates the database (waiting for it as configured), seeds it if asked,
+    /// connects to the read replica and Redis when configured, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect_and_migrate(&config.database.database_url).await?;
+        metrics::install();
+        let db = db::connect_and_migrate_with(&config.database).await?;
+        let replica = match &config.database.database_read_url {
+            Some(url) => Some(db::wait_for(&config.database, url, None).await?),
+            None => None,
+        };
         if config.serve.seed_on_empty {
             let loaded = import::seed_if_empty(&db).await?;
             if loaded > 0 {
                 tracing::info!(documents = loaded, "the database was empty: loaded the seed documents");
             }
         }
-        let listener = TcpListener::bind(config.serve.bind_addr)
+        let listener = bind(config.serve.bind_addr, config.serve.backlog)
             .with_context(|| format!("Failed to bind {}", config.serve.bind_addr))?;
         let port = listener.local_addr().context("Failed to read the bound address")?.port();
         let tokens = TokenKeys::hs256(&config.jwt_secret()?, config.serve.token_ttl_seconds);
-        let server = run(listener, AppState { db: db.clone(), tokens }, &config.serve)?;
-        Ok(Self { port, server, db })
+        let draining = Draining::default();
+        let state = AppState {
+            db: db.clone(),
+            replica: replica.clone(),
+            tokens,
+            draining: draining.clone(),
+            limiter: RateLimiter::from_config(&config.serve.rate_limit).await?,
+            trusted_proxies: config.serve.rate_limit.trusted_proxies.clone(),
+            body_read_timeout: Duration::from_millis(config.serve.body_read_timeout_ms),
+            ping_deadline: config.database.acquire_timeout(),
+            replica_state: None,
+        }
+        .with_replica(replica);
+        let server = run(listener, state, &config.serve)?;
+        let shutdown_delay = Duration::from_millis(config.serve.shutdown_delay_ms);
+        Ok(Self { port, server, db, draining, shutdown_delay })
     }
 
     /// The port the server listens on (useful when bound to port 0).
@@ -67,19 +90,79 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until SIGTERM or Ctrl-C, then shuts down without dropping a request: readiness
+    /// turns 503 at once (and responses ask clients to close their connections) while requests
+    /// are still served for `SHUTDOWN_DELAY_MS`, so load balancers move away; then the listener
+    /// closes and requests in flight get `SHUTDOWN_GRACE_MS` to finish.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let delay = self.shutdown_delay;
+        tokio::spawn(async move {
+            let signal = stop_signal().await;
+            draining.start();
+            tracing::info!(signal, delay_ms = delay.as_millis() as u64, "shutting down: readiness now answers 503");
+            tokio::time::sleep(delay).await;
+            tracing::info!("closing the listener; waiting for requests in flight");
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// A listening socket with the configured backlog (the standard library's is fixed at 128).
+fn bind(address: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
+/// Waits for SIGTERM (or Ctrl-C); names the one that came.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::Result<Server> {
     let state = web::Data::new(state);
     let origins: Vec<String> =
         serve.cors_origins.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
-    let workers = serve.workers;
-    let mut server = HttpServer::new(move || {
+    let workers =
+        if serve.workers > 0 { serve.workers } else { std::thread::available_parallelism().map_or(1, usize::from) };
+    let request_timeout = Duration::from_millis(serve.request_timeout_ms);
+    let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(caching::conditional_get))
+            .wrap(from_fn(move |req, next| deadline::bound(request_timeout, req, next)))
+            .wrap(from_fn(rate_limit::limit))
             .wrap(from_fn(metrics::count))
             .wrap(from_fn(request_id::request_id_header))
             .wrap(TracingLogger::default())
+            .wrap(from_fn(hardening::security_headers))
             .wrap(cors(&origins))
             .app_data(state.clone())
             .app_data(
@@ -107,11 +190,19 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
             )
             .default_service(web::to(no_route))
     })
+    // Slow clients must not hold connections, workers or file descriptors: headers have a
+    // deadline here, bodies one in the body extractor, and past `max_connections` new
+    // connections wait in the kernel's backlog instead of taking a descriptor each.
+    .workers(workers)
+    .max_connections(serve.max_connections.div_ceil(workers).max(1))
+    .backlog(serve.backlog)
+    .client_request_timeout(Duration::from_millis(serve.header_read_timeout_ms))
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .shutdown_timeout(serve.shutdown_grace_ms.div_ceil(1000))
+    // `run_until_signalled` handles SIGTERM itself: readiness first, then the listener.
+    .disable_signals()
     .listen(listener)
     .context("Failed to listen")?;
-    if workers > 0 {
-        server = server.workers(workers);
-    }
     Ok(server.run())
 }
 
@@ -136,6 +227,8 @@ fn cors(origins: &[String]) -> Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-total-count"),
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
         ])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {

@@ -1,12 +1,87 @@
 //! What every handler can reach.
 
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use actix_web::{
+    http::header::{self, HeaderMap},
+    web,
+};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::auth::jwt::TokenKeys;
+use crate::{domain::auth::jwt::TokenKeys, http::rate_limiter::RateLimiter};
 
 /// The state the server shares with its handlers.
 pub struct AppState {
+    /// The primary: every write, and every read that must see the latest writes.
     pub db: DatabaseConnection,
+    /// A streaming read replica for anonymous reads, when `DATABASE_READ_URL` is set.
+    pub replica: Option<DatabaseConnection>,
     /// Signs and checks access tokens.
     pub tokens: TokenKeys,
+    /// Set once the server is shutting down: readiness fails so load balancers move away.
+    pub draining: Draining,
+    /// Counts requests per client; `None` when rate limiting is off.
+    pub limiter: Option<RateLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long a client may take to send a body.
+    pub body_read_timeout: Duration,
+    /// How long a health check waits for the database.
+    pub ping_deadline: Duration,
+    /// The same state over the read replica, for [`AppState::for_reading`].
+    pub replica_state: Option<web::Data<AppState>>,
+}
+
+impl AppState {
+    /// The state a read runs on: over the replica for anonymous requests when there is one,
+    /// else this one (the primary). A request with a token stays on the primary, so that a
+    /// client that just wrote (writes need a token) reads its own writes whatever the replica's
+    /// lag; anonymous readers may see a change up to the replica's lag late.
+    pub fn for_reading(this: &web::Data<Self>, headers: &HeaderMap) -> web::Data<Self> {
+        match &this.replica_state {
+            Some(replica) if !headers.contains_key(header::AUTHORIZATION) => replica.clone(),
+            _ => this.clone(),
+        }
+    }
+
+    /// This state with reads going to `replica`.
+    pub fn with_replica(mut self, replica: Option<DatabaseConnection>) -> Self {
+        self.replica_state = replica.map(|db| {
+            web::Data::new(AppState {
+                db,
+                replica: None,
+                tokens: self.tokens.clone(),
+                draining: self.draining.clone(),
+                limiter: None,
+                trusted_proxies: self.trusted_proxies.clone(),
+                body_read_timeout: self.body_read_timeout,
+                ping_deadline: self.ping_deadline,
+                replica_state: None,
+            })
+        });
+        self
+    }
+}
+
+/// Whether the server has been asked to stop; shared by the signal handler and every worker.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// Marks the server as shutting down.
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the server is shutting down.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }

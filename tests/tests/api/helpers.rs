@@ -75,16 +75,28 @@ impl TestApp {
     }
 
     async fn start(backend: Backend, seeded: bool) -> Self {
+        Self::spawn_with(backend, seeded, |_| {}).await
+    }
+
+    /// A server over a database of its own (seeded or not), with its configuration changed by
+    /// `configure` (which may point it at a proxy, turn rate limits on…).
+    pub async fn spawn_with(backend: Backend, seeded: bool, configure: impl FnOnce(&mut Config)) -> Self {
         init_logs();
         let database = TestDatabase::create(backend, seeded).await;
         let mut config = Config::for_database(database.url.clone());
         config.serve.jwt_secret = Some(JWT_SECRET.to_owned());
+        configure(&mut config);
         let app = Application::build(config).await.expect("the application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let server = app.handle();
         let db = Database::connect(database.url.as_str()).await.expect("the test connects to its database");
         tokio::spawn(app.run_until_stopped());
         Self { address, client: reqwest::Client::new(), db, server, database }
+    }
+
+    /// The URL of the test's database.
+    pub fn database_url(&self) -> &str {
+        &self.database.url
     }
 
     /// `GET path` (relative to the server), with `query` pairs URL-encoded.
@@ -200,7 +212,7 @@ fn sqlite_url(path: &Path) -> String {
 }
 
 /// `POSTGRES_URL` with its database replaced by `name`.
-fn postgres_url_for(name: &str) -> String {
+pub fn postgres_url_for(name: &str) -> String {
     let base = POSTGRES_URL.as_str();
     let (without_query, query) = base.split_once('?').map_or((base, None), |(a, q)| (a, Some(q)));
     let prefix = without_query.rsplit_once('/').map_or(without_query, |(prefix, _)| prefix);

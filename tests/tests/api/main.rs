@@ -14,6 +14,8 @@ mod feeds;
 mod import;
 mod lists;
 mod notices;
+mod ops;
+mod proxy;
 mod seed;
 mod sync;
 mod writes;

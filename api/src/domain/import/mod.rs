@@ -69,7 +69,7 @@ pub async fn import_document(
     let txn = db.begin().await?;
     let applied = apply_and_compare(&txn, file, who).await?;
     journal::record(&txn, &who.actor(), applied.changes).await?;
-    txn.commit().await?;
+    txn.commit().await.map_err(ApiError::from_commit)?;
     Ok(applied.summary)
 }
 

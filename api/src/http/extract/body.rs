@@ -13,6 +13,7 @@ use validator::Validate;
 use crate::{
     domain::import::notice::ImportInput,
     error::{ApiError, parse_json, validation_problem},
+    http::state::AppState,
 };
 
 /// The largest body the service reads: the seed documents are 150 KiB; this leaves room for big
@@ -89,23 +90,33 @@ fn read_limited(
 ) -> impl Future<Output = Result<web::BytesMut, ApiError>> + use<> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let read_timeout = req.app_data::<web::Data<AppState>>().map(|state| state.body_read_timeout);
     let mut payload = payload.take();
     async move {
         if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
             return Err(too_large());
         }
-        let mut bytes = web::BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|error| ApiError::BadRequest {
-                detail: format!("the body could not be read: {error}"),
-                errors: Vec::new(),
-            })?;
-            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(too_large());
+        let read = async {
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|error| ApiError::BadRequest {
+                    detail: format!("the body could not be read: {error}"),
+                    errors: Vec::new(),
+                })?;
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
             }
-            bytes.extend_from_slice(&chunk);
+            Ok(bytes)
+        };
+        // A client trickling its body must not hold a connection and a worker's attention for ever.
+        match read_timeout {
+            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                ApiError::RequestTimeout(format!("the body was not received within {} ms", limit.as_millis()))
+            })?,
+            None => read.await,
         }
-        Ok(bytes)
     }
 }
 

@@ -6,3 +6,4 @@ pub mod body;
 pub mod if_match;
 pub mod list;
 pub mod query;
+pub mod reading;

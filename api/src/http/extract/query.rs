@@ -23,12 +23,40 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 /// Parameters that may be repeated (any of several values); every other one may appear once.
 const REPEATABLE: [&str; 3] = ["leader", "unit", "status"];
 
+/// The longest search text, in characters: search cost grows with its length (every bigram is a
+/// condition), and no title needs more.
+pub const MAX_SEARCH_CHARS: usize = 100;
+/// The longest keyset cursor, in characters.
+pub const MAX_CURSOR_CHARS: usize = 1024;
+/// The longest value of any other parameter (names, ids, field lists), in characters.
+pub const MAX_VALUE_CHARS: usize = 500;
+/// The most parameters one request may carry (repeated ones counted each time).
+pub const MAX_PARAMETERS: usize = 64;
+
+/// The longest value `key` may have, in characters.
+pub fn max_chars(key: &str) -> usize {
+    match key {
+        "q" => MAX_SEARCH_CHARS,
+        "cursor" => MAX_CURSOR_CHARS,
+        _ => MAX_VALUE_CHARS,
+    }
+}
+
 /// Parses a query string into `T`, naming the parameter at fault. Empty values, repeated
-/// single-valued parameters and the NUL character are refused.
+/// single-valued parameters, the NUL character, values longer than their limit
+/// ([`max_chars`]) and more than [`MAX_PARAMETERS`] parameters are refused, so that no request
+/// can ask the database for unbounded work.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T> {
     let pairs: Vec<(String, String)> =
         serde_html_form::from_str(query).map_err(|error| ApiError::bad_field("query", error.to_string()))?;
+    if pairs.len() > MAX_PARAMETERS {
+        return Err(ApiError::bad_field("query", format!("has more than {MAX_PARAMETERS} parameters")));
+    }
     for (i, (key, value)) in pairs.iter().enumerate() {
+        let limit = max_chars(key);
+        if value.chars().count() > limit {
+            return Err(ApiError::bad_field(key.clone(), format!("must be at most {limit} characters long")));
+        }
         if value.is_empty() {
             return Err(ApiError::bad_field(key.clone(), "must not be empty"));
         }

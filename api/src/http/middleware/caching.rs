@@ -114,7 +114,8 @@ pub async fn conditional_get(
         req.head_mut().method = Method::GET;
     }
     let drop_body = |res: ServiceResponse<BoxBody>| if is_head { res.map_body(|_, _| BoxBody::new(())) } else { res };
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    // The head is read where the read itself will run (the replica for anonymous reads).
+    let state = req.app_data::<web::Data<AppState>>().map(|state| AppState::for_reading(state, req.headers()));
     let head = match &state {
         Some(state) if *req.method() == Method::GET && req.path().starts_with("/api/") => {
             // A database that does not answer leaves the answer to the handler (and its error).

@@ -1,12 +1,9 @@
-//! Prometheus metrics: requests by method, route and status, with their total duration, and
-//! whether the database answers. Counters are per process: Prometheus scrapes every replica.
+//! Prometheus metrics through the `metrics` facade and its Prometheus exporter: request counts
+//! and latency histograms by method, route and status, plus what other modules record (database
+//! pool, statement timeouts, rate-limit refusals, failed logins, imports). Counters are per
+//! process: Prometheus scrapes every replica.
 
-use std::{
-    collections::BTreeMap,
-    fmt::Write,
-    sync::{LazyLock, Mutex},
-    time::Instant,
-};
+use std::{sync::OnceLock, time::Instant};
 
 use actix_web::{
     Error,
@@ -14,14 +11,37 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
 };
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// (method, route pattern, status) → (count, seconds).
-type Tallies = BTreeMap<(String, String, u16), (u64, f64)>;
+/// Latency buckets, in seconds: from a cached read to a big import.
+const LATENCY_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-static REQUESTS: LazyLock<Mutex<Tallies>> = LazyLock::new(Default::default);
+/// The process's recorder, installed on first use (tests start many servers in one process).
+fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".to_owned()), &LATENCY_BUCKETS)
+                .and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => Some(handle),
+                Err(error) => {
+                    tracing::error!(%error, "Failed to install the metrics recorder; /metrics will be empty");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Installs the recorder; call before serving so that metrics recorded early are kept.
+pub fn install() {
+    let _ = handle();
+}
 
 /// The middleware: counts every answered request under its route pattern (not its raw path, so
-/// ids do not explode the label set).
+/// ids do not explode the label set) and records how long it took.
 pub async fn count(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -30,39 +50,13 @@ pub async fn count(
     let method = req.method().to_string();
     let res = next.call(req).await?;
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let key = (method, route, res.status().as_u16());
-    if let Ok(mut requests) = REQUESTS.lock() {
-        let entry = requests.entry(key).or_default();
-        entry.0 += 1;
-        entry.1 += started.elapsed().as_secs_f64();
-    }
+    let labels = [("method", method), ("route", route), ("status", res.status().as_u16().to_string())];
+    metrics::counter!("duban_http_requests_total", &labels).increment(1);
+    metrics::histogram!("duban_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     Ok(res)
 }
 
-/// The metrics in the Prometheus text format; `database_up` says whether the database answers.
-pub fn render(database_up: bool) -> String {
-    let mut text = String::new();
-    let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-    let _ = writeln!(text, "# HELP duban_http_requests_total Requests answered, by method, route and status.");
-    let _ = writeln!(text, "# TYPE duban_http_requests_total counter");
-    let requests = REQUESTS.lock().map(|r| r.clone()).unwrap_or_default();
-    for ((method, route, status), (count, _)) in &requests {
-        let _ = writeln!(
-            text,
-            "duban_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
-            label(route)
-        );
-    }
-    let _ =
-        writeln!(text, "# HELP duban_http_request_duration_seconds Time spent answering, by method, route and status.");
-    let _ = writeln!(text, "# TYPE duban_http_request_duration_seconds summary");
-    for ((method, route, status), (count, seconds)) in &requests {
-        let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", label(route));
-        let _ = writeln!(text, "duban_http_request_duration_seconds_sum{{{labels}}} {seconds:.6}");
-        let _ = writeln!(text, "duban_http_request_duration_seconds_count{{{labels}}} {count}");
-    }
-    let _ = writeln!(text, "# HELP duban_database_up Whether the database answers (1) or not (0).");
-    let _ = writeln!(text, "# TYPE duban_database_up gauge");
-    let _ = writeln!(text, "duban_database_up {}", u8::from(database_up));
-    text
+/// The metrics in the Prometheus text format.
+pub fn render() -> String {
+    handle().map(PrometheusHandle::render).unwrap_or_default()
 }

@@ -27,7 +27,16 @@ pub fn to_csv(items: &[Value]) -> String {
 }
 
 fn csv_cell(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+    let text = defuse_formula(text);
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.into_owned() }
+}
+
+/// A cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return) is prefixed with `'`, which spreadsheets show as text (OWASP, "CSV
+/// Injection"). The data is published by cities but typed by many hands: it must not become a
+/// formula on a reader's machine.
+fn defuse_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}").into() } else { text.into() }
 }
 
 /// A JSON value as one readable cell: a unit as `市发改局 (lead)`, a leader as `何学考 (常务副市长)`,
@@ -58,6 +67,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_text() {
+        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        for formula in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_cell(formula).trim_start_matches('"').starts_with('\''), "{formula:?}");
+        }
+        assert_eq!(csv_cell("市发改局"), "市发改局");
+    }
 
     #[test]
     fn csv_flattens_nested_values_readably() {

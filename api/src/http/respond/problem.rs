@@ -5,7 +5,7 @@ use actix_web::{
     http::{StatusCode, header},
 };
 
-use crate::error::ApiError;
+use crate::{error::ApiError, http::middleware::hardening::add_security_headers};
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -18,15 +18,16 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        match self {
-            Self::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"duban\", error=\"invalid_token\""));
-            }
-            Self::TooManyRequests { retry_after, .. } => {
-                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-            }
-            _ => {}
+        if let Self::Unauthorized(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"duban\", error=\"invalid_token\""));
         }
-        response.json(self.problem())
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        let mut response = response.json(self.problem());
+        // Errors that leave the middleware stack early (a request past its deadline) are
+        // rendered outside the middleware that adds these.
+        add_security_headers(response.headers_mut(), false);
+        response
     }
 }

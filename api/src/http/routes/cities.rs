@@ -8,9 +8,9 @@ use crate::{
     error::Result,
     http::{
         extract::list::ListRequest,
+        extract::reading::ReadState,
         respond::{list::list_response, resource::ok_with_etag},
         routes::docs::{CityListOptions, GetErrors, ListErrors, ListOk},
-        state::AppState,
     },
     views::cities::{CityIn, CityListParams, CityOut, CityPatch},
 };
@@ -26,7 +26,7 @@ use crate::{
 )]
 #[get("/cities")]
 pub async fn list_cities(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     ListRequest { options, filters }: ListRequest<CityListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -48,7 +48,7 @@ pub async fn list_cities(
     )
 )]
 #[get("/cities/{id}")]
-pub async fn get_city(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
+pub async fn get_city(ReadState(state): ReadState, id: web::Path<String>) -> Result<HttpResponse> {
     Ok(ok_with_etag(&CityOut::from(domain::cities::get(&state.db, &id).await?)))
 }
 

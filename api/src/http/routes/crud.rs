@@ -36,6 +36,9 @@ pub enum CreateErrors {
     /// The token's user may not write here (role or city).
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(#[to_schema] Problem),
+    /// The body did not arrive in time (`BODY_READ_TIMEOUT_MS`); nothing was changed.
+    #[response(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(#[to_schema] Problem),
     /// A resource with the same natural key exists.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(#[to_schema] Problem),
@@ -45,6 +48,34 @@ pub enum CreateErrors {
     /// The body breaks a rule; `errors` names every field at fault.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(#[to_schema] Problem),
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
+    /// The write was sent but its commit was not confirmed (the database connection broke, or the
+    /// request ran out of time): it may or may not have been saved. Read the resource before
+    /// retrying.
+    #[response(
+        status = 504,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    OutcomeUnknown(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),
@@ -65,6 +96,9 @@ pub enum UpdateErrors {
     /// No resource has this id.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
+    /// The body did not arrive in time (`BODY_READ_TIMEOUT_MS`); nothing was changed.
+    #[response(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(#[to_schema] Problem),
     /// The change collides with another resource's natural key.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(#[to_schema] Problem),
@@ -77,6 +111,34 @@ pub enum UpdateErrors {
     /// The body breaks a rule; `errors` names every field at fault.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(#[to_schema] Problem),
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
+    /// The write was sent but its commit was not confirmed (the database connection broke, or the
+    /// request ran out of time): it may or may not have been saved. Read the resource before
+    /// retrying.
+    #[response(
+        status = 504,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    OutcomeUnknown(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),
@@ -103,6 +165,34 @@ pub enum DeleteErrors {
     /// `If-Match` does not name the current ETag.
     #[response(status = 412, content_type = "application/problem+json")]
     PreconditionFailed(#[to_schema] Problem),
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
+    /// The write was sent but its commit was not confirmed (the database connection broke, or the
+    /// request ran out of time): it may or may not have been saved. Read the resource before
+    /// retrying.
+    #[response(
+        status = 504,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    OutcomeUnknown(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),

@@ -155,6 +155,25 @@ pub enum ListErrors {
     /// A parameter is unknown or malformed, or out of range.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),
@@ -169,6 +188,25 @@ pub enum GetErrors {
     /// No resource has this id.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),
@@ -189,6 +227,25 @@ pub enum AdminReadErrors {
     /// No user has this id.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),

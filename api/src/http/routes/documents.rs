@@ -13,9 +13,9 @@ use crate::{
     error::Result,
     http::{
         extract::list::ListRequest,
+        extract::reading::ReadState,
         respond::{list::list_response, resource::tagged},
         routes::docs::{DocumentListOptions, GetErrors, ListErrors, ListOk},
-        state::AppState,
     },
     views::documents::{DocumentIn, DocumentListParams, DocumentOut, DocumentPatch},
 };
@@ -31,7 +31,7 @@ use crate::{
 )]
 #[get("/documents")]
 pub async fn list_documents(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     ListRequest { options, filters }: ListRequest<DocumentListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -54,7 +54,7 @@ pub async fn list_documents(
     )
 )]
 #[get("/documents/{id}")]
-pub async fn get_document(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+pub async fn get_document(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
     Ok(tagged(pipeline::get::<Documents>(&state.db, *id).await?))
 }
 

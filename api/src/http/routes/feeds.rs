@@ -1,6 +1,6 @@
 //! `/api/v1/feeds/…`: JSON Feed 1.1 for portals, newest change first, filterable like the lists.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get};
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use entity::item::ItemKind;
 use serde::Serialize;
@@ -16,8 +16,8 @@ use crate::{
     error::{ApiError, Result},
     http::{
         extract::list::ListRequest,
+        extract::reading::ReadState,
         routes::docs::{DocumentFeedOptions, ItemFeedOptions, ListErrors},
-        state::AppState,
     },
     views::{
         documents::{DocumentListParams, DocumentOut},
@@ -135,7 +135,7 @@ fn item_entry(
 )]
 #[get("/feeds/work-items")]
 pub async fn work_item_feed(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     request: ListRequest<ItemListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -174,7 +174,7 @@ pub async fn work_item_feed(
 )]
 #[get("/feeds/livelihood-projects")]
 pub async fn livelihood_project_feed(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     request: ListRequest<ItemListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -205,7 +205,7 @@ pub async fn livelihood_project_feed(
 )]
 #[get("/feeds/documents")]
 pub async fn document_feed(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     request: ListRequest<DocumentListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {

@@ -22,7 +22,8 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthOut { status: "ok" })
 }
 
-/// The service can serve requests: the database answers.
+/// The service can serve requests: the database answers and the server is not shutting down.
+/// Answers within about a second whatever the database does.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -30,12 +31,15 @@ pub async fn live() -> HttpResponse {
     operation_id = "health_ready",
     responses(
         (status = 200, description = "The database answers", body = HealthOut),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "The database does not answer, or the server is shutting down; `Retry-After` says when to ask again", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     )
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if db::ping(&state.db).await {
+    if state.draining.is_draining() {
+        return Err(ApiError::Unavailable("the server is shutting down".to_owned()));
+    }
+    if db::ping(&state.db, state.ping_deadline).await {
         Ok(HttpResponse::Ok().json(HealthOut { status: "ok" }))
     } else {
         Err(ApiError::Unavailable("the database does not answer".to_owned()))
@@ -52,6 +56,16 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let text = middleware::metrics::render(db::ping(&state.db).await);
+    let up = db::ping(&state.db, state.ping_deadline).await;
+    ::metrics::gauge!("duban_database_up").set(f64::from(u8::from(up)));
+    let pools = std::iter::once(("primary", &state.db)).chain(state.replica.as_ref().map(|db| ("replica", db)));
+    for (pool, db) in pools {
+        let (open, idle, max) = db::pool_usage(db);
+        ::metrics::gauge!("duban_database_pool_connections", "pool" => pool).set(f64::from(open));
+        ::metrics::gauge!("duban_database_pool_idle", "pool" => pool).set(idle as f64);
+        ::metrics::gauge!("duban_database_pool_in_use", "pool" => pool).set(f64::from(open) - idle as f64);
+        ::metrics::gauge!("duban_database_pool_max", "pool" => pool).set(f64::from(max));
+    }
+    let text = middleware::metrics::render();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

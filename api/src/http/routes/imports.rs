@@ -106,8 +106,10 @@ pub async fn create_import(
     QueryParams(params): QueryParams<ImportParams>,
     ImportBody(input): ImportBody,
 ) -> Result<HttpResponse> {
-    let outcome: ImportOut = import(&state.db, input, &params, &auth).await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    let result: Result<ImportOut> = import(&state.db, input, &params, &auth).await;
+    let outcome = if result.is_ok() { "imported" } else { "refused" };
+    metrics::counter!("duban_imports_total", "outcome" => outcome).increment(1);
+    Ok(HttpResponse::Ok().json(result?))
 }
 
 /// A small notice in the tab-separated layout, for the OpenAPI document.

@@ -18,6 +18,7 @@ use crate::{
     error::Result,
     http::{
         extract::list::ListRequest,
+        extract::reading::ReadState,
         respond::{list::list_response, resource::tagged},
         routes::docs::{GetErrors, ItemListOptions, ListErrors, ListOk},
         state::AppState,
@@ -50,7 +51,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
 )]
 #[get("/work-items")]
 pub async fn list_work_items(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     request: ListRequest<ItemListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -70,7 +71,7 @@ pub async fn list_work_items(
     )
 )]
 #[get("/work-items/{id}")]
-pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+pub async fn get_work_item(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
     Ok(tagged(pipeline::get::<WorkItems>(&state.db, *id).await?))
 }
 
@@ -85,7 +86,7 @@ pub async fn get_work_item(state: web::Data<AppState>, id: web::Path<Uuid>) -> R
 )]
 #[get("/livelihood-projects")]
 pub async fn list_livelihood_projects(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     request: ListRequest<ItemListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -105,7 +106,7 @@ pub async fn list_livelihood_projects(
     )
 )]
 #[get("/livelihood-projects/{id}")]
-pub async fn get_livelihood_project(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+pub async fn get_livelihood_project(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
     Ok(tagged(pipeline::get::<LivelihoodProjects>(&state.db, *id).await?))
 }
 

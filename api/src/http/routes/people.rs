@@ -13,9 +13,9 @@ use crate::{
     error::Result,
     http::{
         extract::list::ListRequest,
+        extract::reading::ReadState,
         respond::{list::list_response, resource::tagged},
         routes::docs::{GetErrors, ListErrors, ListOk, NamedListOptions},
-        state::AppState,
     },
     views::people::{LeaderIn, LeaderOut, LeaderPatch, NamedListParams, UnitIn, UnitOut, UnitPatch},
 };
@@ -31,7 +31,7 @@ use crate::{
 )]
 #[get("/leaders")]
 pub async fn list_leaders(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     ListRequest { options, filters }: ListRequest<NamedListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -56,7 +56,7 @@ pub async fn list_leaders(
     )
 )]
 #[get("/leaders/{id}")]
-pub async fn get_leader(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+pub async fn get_leader(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
     Ok(tagged(pipeline::get::<Leaders>(&state.db, *id).await?))
 }
 
@@ -71,7 +71,7 @@ pub async fn get_leader(state: web::Data<AppState>, id: web::Path<Uuid>) -> Resu
 )]
 #[get("/units")]
 pub async fn list_units(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     ListRequest { options, filters }: ListRequest<NamedListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -96,7 +96,7 @@ pub async fn list_units(
     )
 )]
 #[get("/units/{id}")]
-pub async fn get_unit(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+pub async fn get_unit(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
     Ok(tagged(pipeline::get::<Units>(&state.db, *id).await?))
 }
 

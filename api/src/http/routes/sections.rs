@@ -12,9 +12,9 @@ use crate::{
     error::Result,
     http::{
         extract::list::ListRequest,
+        extract::reading::ReadState,
         respond::{list::list_response, resource::tagged},
         routes::docs::{GetErrors, ListErrors, ListOk, SectionListOptions},
-        state::AppState,
     },
     views::sections::{SectionDetailOut, SectionIn, SectionListParams, SectionPatch},
 };
@@ -30,7 +30,7 @@ use crate::{
 )]
 #[get("/sections")]
 pub async fn list_sections(
-    state: web::Data<AppState>,
+    ReadState(state): ReadState,
     ListRequest { options, filters }: ListRequest<SectionListParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
@@ -53,7 +53,7 @@ pub async fn list_sections(
     )
 )]
 #[get("/sections/{id}")]
-pub async fn get_section(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse> {
+pub async fn get_section(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
     Ok(tagged(pipeline::get::<Sections>(&state.db, *id).await?))
 }
 

@@ -2,7 +2,7 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get};
 use entity::item::ItemKind;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -11,6 +11,7 @@ use crate::{
     domain::{items::read::ItemFilter, stats},
     error::{ApiError, Result},
     http::{
+        extract::reading::ReadState,
         extract::{list::split_params, query::parse_query},
         routes::docs::ListErrors,
         state::AppState,
@@ -69,7 +70,7 @@ async fn respond(state: &AppState, kind: ItemKind, request: StatsRequest) -> Res
     responses((status = 200, description = "The groups, largest first", body = Stats), ListErrors)
 )]
 #[get("/stats/work-items")]
-pub async fn work_item_stats(state: web::Data<AppState>, request: StatsRequest) -> Result<HttpResponse> {
+pub async fn work_item_stats(ReadState(state): ReadState, request: StatsRequest) -> Result<HttpResponse> {
     respond(&state, ItemKind::WorkItem, request).await
 }
 
@@ -83,6 +84,6 @@ pub async fn work_item_stats(state: web::Data<AppState>, request: StatsRequest) 
     responses((status = 200, description = "The groups, largest first", body = Stats), ListErrors)
 )]
 #[get("/stats/livelihood-projects")]
-pub async fn livelihood_project_stats(state: web::Data<AppState>, request: StatsRequest) -> Result<HttpResponse> {
+pub async fn livelihood_project_stats(ReadState(state): ReadState, request: StatsRequest) -> Result<HttpResponse> {
     respond(&state, ItemKind::LivelihoodProject, request).await
 }

@@ -14,6 +14,7 @@ use crate::{
     error::Result,
     http::{
         extract::{auth::AdminUser, body::Body, list::ListRequest},
+        rate_limiter::client_address,
         respond::{list::list_response, resource::tagged},
         routes::docs::{AdminReadErrors, ListOk, UserListOptions},
         state::AppState,
@@ -34,15 +35,35 @@ pub enum TokenErrors {
     /// The username or password is wrong, or the user is disabled.
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(#[to_schema] Problem),
+    /// The body did not arrive in time (`BODY_READ_TIMEOUT_MS`); nothing was changed.
+    #[response(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(#[to_schema] Problem),
     /// The body is too large.
     #[response(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(#[to_schema] Problem),
     /// A field is missing or out of bounds.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(#[to_schema] Problem),
-    /// Too many failed logins for this username; `Retry-After` says when to try again.
-    #[response(status = 429, content_type = "application/problem+json")]
+    /// Too many failed logins for this username or from this address, or too many login
+    /// attempts from this address; `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
     TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
     /// The server failed; the detail never says why.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(#[to_schema] Problem),
@@ -58,8 +79,14 @@ pub enum TokenErrors {
     responses((status = 200, description = "A bearer token", body = TokenOut), TokenErrors)
 )]
 #[post("/auth/token")]
-pub async fn create_token(state: web::Data<AppState>, Body(input): Body<TokenRequest>) -> Result<HttpResponse> {
-    let token = users::issue_token(&state.db, &state.tokens, input.username.trim(), input.password, Utc::now()).await?;
+pub async fn create_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Body(input): Body<TokenRequest>,
+) -> Result<HttpResponse> {
+    let client = client_address(&req, &state.trusted_proxies);
+    let token =
+        users::issue_token(&state.db, &state.tokens, input.username.trim(), input.password, client, Utc::now()).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenOut {
         access_token: token,
         token_type: "Bearer",
