@@ -200,7 +200,7 @@ fn after(ordering: &Ordering, values: Vec<sea_orm::Value>) -> Condition {
     {
         // One direction: `(a, b, …) > (x, y, …)`, which an index on the same columns answers as a
         // range, however deep the cursor.
-        let row = Expr::tuple(ordering.columns.iter().map(|(column, _)| Expr::from(column.expr.clone())));
+        let row = Expr::tuple(ordering.columns.iter().map(|(column, _)| column.expr.clone()));
         let cursor = Expr::tuple(values.into_iter().map(Expr::val));
         return Condition::all().add(if first { row.lt(cursor) } else { row.gt(cursor) });
     }
