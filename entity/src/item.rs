@@ -16,6 +16,9 @@ pub struct Model {
     pub city_id: Uuid,
     pub document_id: Uuid,
     pub section_id: Uuid,
+    /// The section's number, kept equal to it by every write, so that an index can walk items
+    /// in document order.
+    pub section_number: i32,
     /// Leader group (work items) or category (livelihood projects) number within the section.
     pub group_number: i32,
     /// Leader group heading or category name, as written.

@@ -394,6 +394,7 @@ fn items_of(
             city_id: city.id,
             document_id: document.id,
             section_id: section.id,
+            section_number: section.number,
             group_number,
             group_heading,
             seq,

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
-    sea_query::{ExprTrait, SimpleExpr},
+    sea_query::{Expr, ExprTrait, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -94,7 +94,10 @@ pub fn resolve_sort(sort: Option<&str>, keys: &[SortKey], id: SortColumn) -> Res
         };
         columns.extend(key.columns.iter().cloned().map(|c| (c, order.clone())));
     }
-    columns.push((id, Order::Asc));
+    // Ties are broken by id in the direction of the last field, so that the whole order runs one
+    // way when the fields do, and a cursor is then a single row comparison (see `after`).
+    let last = columns.last().map_or(Order::Asc, |(_, order): &(SortColumn, Order)| order.clone());
+    columns.push((id, last));
     Ok(Ordering { spec, columns })
 }
 
@@ -190,6 +193,17 @@ fn encode_cursor(record: &Value, ordering: &Ordering) -> Option<String> {
 
 /// `(a, b, …) > (x, y, …)` in the ordering's directions: the rows after the cursor.
 fn after(ordering: &Ordering, values: Vec<sea_orm::Value>) -> Condition {
+    let descending = |order: &Order| *order == Order::Desc;
+    let mut directions = ordering.columns.iter().map(|(_, order)| descending(order));
+    if let Some(first) = directions.next()
+        && directions.all(|d| d == first)
+    {
+        // One direction: `(a, b, …) > (x, y, …)`, which an index on the same columns answers as a
+        // range, however deep the cursor.
+        let row = Expr::tuple(ordering.columns.iter().map(|(column, _)| column.expr.clone()));
+        let cursor = Expr::tuple(values.into_iter().map(Expr::val));
+        return Condition::all().add(if first { row.lt(cursor) } else { row.gt(cursor) });
+    }
     let mut any = Condition::any();
     for k in 0..ordering.columns.len() {
         let mut all = Condition::all();

@@ -227,8 +227,14 @@ impl Resource for Sections {
     ) -> Result<Vec<Change>> {
         let mut active =
             section::ActiveModel { id: Unchanged(current.id), updated_at: Set(ctx.now), ..Default::default() };
-        if let Some(number) = patch.number {
+        if let Some(number) = patch.number.filter(|n| *n != current.number) {
             active.number = Set(number);
+            // Items carry their section's number, so that an index can walk document order.
+            item::Entity::update_many()
+                .col_expr(item::Column::SectionNumber, number.into())
+                .filter(item::Column::SectionId.eq(current.id))
+                .exec(db)
+                .await?;
         }
         if let Some(kind) = patch.kind.filter(|kind| *kind != current.kind) {
             if current.item_count > 0 {

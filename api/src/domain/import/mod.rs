@@ -216,6 +216,7 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<(Import
                     city_id: city.id,
                     document_id: document.id,
                     section_id: section.id,
+                    section_number: section.number,
                     group_number: group.number,
                     group_heading: group.heading.clone(),
                     seq: item_in.seq,

@@ -145,7 +145,7 @@ fn sort_keys(kind: ItemKind) -> Vec<SortKey> {
     let col = |c: item::Column, pointer, key| SortColumn::new(Expr::col((item::Entity, c)), pointer, key);
     let mut document_order = vec![
         col(item::Column::DocumentId, "/document_id", KeyKind::Uuid),
-        SortColumn::new(Expr::col((section::Entity, section::Column::Number)), "/section/number", KeyKind::Int),
+        col(item::Column::SectionNumber, "/section/number", KeyKind::Int),
     ];
     match kind {
         // Work items are numbered within their leader group.

@@ -80,7 +80,8 @@ pub fn list_options(
         query(
             "sort",
             format!(
-                "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`.",
+                "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`. Ties are broken by \
+                 `id`, in the direction of the last field.",
                 sort_fields.join(", "),
                 default_sort
             ),
