@@ -217,17 +217,21 @@ pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<V
     with_units(db, items).await
 }
 
-/// `column` is the city the filter names (by id, or by admin code through a subquery).
+/// `column` is the city the filter names: by id, or by admin code as `= (SELECT id … code)`. A
+/// scalar subquery, not `IN`: the planner then knows it is one city, and walks the city's part of
+/// an index in the page's order instead of joining.
 fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
     match city {
         IdOrName::Id(id) => column.eq(*id),
-        IdOrName::Name(code) => column.in_subquery(
-            Query::select()
+        IdOrName::Name(code) => {
+            use sea_orm::sea_query::{ExprTrait, QueryStatementBuilder};
+            let id = Query::select()
                 .column(city::Column::Id)
                 .from(city::Entity)
                 .and_where(city::Column::Code.eq(code.clone()))
-                .take(),
-        ),
+                .take();
+            ExprTrait::eq(column.into_expr(), SimpleExpr::SubQuery(None, Box::new(id.into_sub_query_statement())))
+        }
     }
 }
 
