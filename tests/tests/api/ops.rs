@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
-    helpers::{Backend, Method, TestApp, UserRole, assert_problem, postgres_url_for},
+    helpers::{Backend, Method, TestApp, UserRole, assert_problem},
     on_both_backends,
     proxy::{Mode, TcpProxy},
 };
@@ -357,72 +357,6 @@ async fn a_network_partition_to_the_database_cannot_hang_requests() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.get_ok("/api/v1/work-items", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet: sqlx gives an abandoned connection back to the pool and waits for its statement, so only \
-            DATABASE_STATEMENT_TIMEOUT_MS ends it (issue 10)"]
-async fn a_query_whose_client_went_away_stops_running_on_the_database() {
-    // actix keeps running a handler whose client hung up, so what ends its work is the request
-    // deadline: it drops the handler, which drops the connection mid-statement, and PostgreSQL
-    // (checking on its clients every second) cancels the statement. The statement timeout is far
-    // longer than the test, so it is not what ends the statement.
-    let app = TestApp::spawn_with(Backend::Postgres, true, |config| {
-        config.database.database_statement_timeout_ms = 120_000;
-        config.serve.request_timeout_ms = 2000;
-    })
-    .await;
-    let database = app.database_url().rsplit('/').next().expect("a name").to_owned();
-    // Hold a lock every list needs, so the server's query waits on the database.
-    let holder = sea_orm::Database::connect(postgres_url_for(&database)).await.expect("a connection");
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let lock = holder.begin().await.expect("a transaction");
-    lock.execute_unprepared("LOCK TABLE leaders IN ACCESS EXCLUSIVE MODE").await.expect("the lock");
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(1)).build().expect("a client");
-    let abandoned = client.get(format!("{}/api/v1/leaders", app.address)).send().await;
-    assert!(abandoned.is_err(), "the request waits on the lock until the client gives up");
-    let waiting = |db: &sea_orm::DatabaseConnection| {
-        let sql = format!(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock'"
-        );
-        let db = db.clone();
-        async move {
-            let row = db
-                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
-                .await
-                .expect("pg_stat_activity")
-                .expect("a row");
-            row.try_get::<i64>("", "n").expect("a count")
-        }
-    };
-    let observer = sea_orm::Database::connect(crate::helpers::POSTGRES_URL.as_str()).await.expect("a connection");
-    let gone = Instant::now();
-    loop {
-        let n = waiting(&observer).await;
-        if n == 0 {
-            break;
-        }
-        if gone.elapsed() > Duration::from_secs(20) {
-            let rows = observer
-                .query_all_raw(sea_orm::Statement::from_string(
-                    observer.get_database_backend(),
-                    format!("SELECT query, state, backend_start::text AS s FROM pg_stat_activity WHERE datname = '{database}'"),
-                ))
-                .await
-                .expect("pg_stat_activity");
-            let rows: Vec<String> = rows
-                .iter()
-                .map(|r| {
-                    format!("{:?} {:?}", r.try_get::<String>("", "query").ok(), r.try_get::<String>("", "state").ok())
-                })
-                .collect();
-            panic!("{n} statement(s) still run for a client that left: {rows:#?}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    println!("the abandoned statement ended {:?} after its client left (request deadline 2 s)", gone.elapsed());
-    lock.rollback().await.expect("the lock is released");
-    app.get_ok("/api/v1/leaders", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
