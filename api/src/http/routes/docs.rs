@@ -73,11 +73,6 @@ pub fn list_options(
             text("^[A-Za-z0-9_-]+$".to_owned()),
         ),
         query(
-            "count",
-            "`exact` (default) counts all matches into `total`; `none` skips the count.".to_owned(),
-            choice(&["exact", "none"]),
-        ),
-        query(
             "sort",
             format!(
                 "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`. Ties are broken by \
@@ -89,6 +84,12 @@ pub fn list_options(
         ),
     ];
     if representations {
+        // Feeds show no total, so they take no `count`.
+        params.push(query(
+            "count",
+            "`exact` (default) counts all matches into `total`; `none` skips the count.".to_owned(),
+            choice(&["exact", "none"]),
+        ));
         params.push(query(
             "fields",
             "Only these top-level fields of each record, comma-separated (`id` is always kept); the page is then \

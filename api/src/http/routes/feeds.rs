@@ -23,7 +23,7 @@ use crate::{
         documents::{DocumentListParams, DocumentOut},
         feeds::{FeedItem, JsonFeed},
         items::{ItemListParams, LivelihoodProjectOut, WorkItemOut},
-        page::ListOptions,
+        page::{CountMode, ListOptions},
     },
 };
 
@@ -40,12 +40,15 @@ fn feed_options(mut options: ListOptions) -> Result<ListOptions> {
         ("fields", options.fields.is_some()),
         ("include", options.include.is_some()),
         ("format", options.format.is_some()),
+        ("count", options.count.is_some()),
     ] {
         if given {
             return Err(ApiError::bad_field(name, "does not apply to feeds"));
         }
     }
     options.sort.get_or_insert_with(|| "-updated_at".to_owned());
+    // A feed shows no total: counting every match would only cost.
+    options.count = Some(CountMode::None);
     Ok(options)
 }
 
