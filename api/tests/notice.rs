@@ -717,3 +717,79 @@ fn mutated_notices_and_random_strings_never_panic() {
     );
     assert!(case > 0);
 }
+
+mod properties {
+    //! The same "never panics" promise as a proptest property, so that a failing case is shrunk to
+    //! a small one: random text over the alphabet of notices, and the seed notices with lines
+    //! dropped, repeated, cut and retabbed. `PROPTEST_CASES` changes the number of cases (256).
+
+    use proptest::prelude::*;
+
+    use super::{ALPHABET, Layout, ParseOptions, parse_bytes, read_text};
+
+    /// One edit of a notice's lines, chosen by proptest.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Drop(usize),
+        Repeat(usize),
+        Cut(usize, usize),
+        Untab(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            any::<usize>().prop_map(Edit::Drop),
+            any::<usize>().prop_map(Edit::Repeat),
+            (any::<usize>(), any::<usize>()).prop_map(|(line, at)| Edit::Cut(line, at)),
+            any::<usize>().prop_map(Edit::Untab),
+        ]
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        for edit in edits {
+            if lines.is_empty() {
+                break;
+            }
+            let n = lines.len();
+            match edit {
+                Edit::Drop(line) => {
+                    lines.remove(line % n);
+                }
+                Edit::Repeat(line) => lines.insert(line % n, lines[line % n].clone()),
+                Edit::Cut(line, at) => {
+                    let chars: Vec<char> = lines[line % n].chars().collect();
+                    lines[line % n] = chars[..at % (chars.len() + 1)].iter().collect();
+                }
+                Edit::Untab(line) => lines[line % n] = lines[line % n].replace('\t', " "),
+            }
+        }
+        lines.join("\n")
+    }
+
+    fn layout() -> impl Strategy<Value = Option<Layout>> {
+        prop_oneof![Just(None), Just(Some(Layout::Tabbed)), Just(Some(Layout::Cells))]
+    }
+
+    proptest! {
+        #[test]
+        fn random_text_is_parsed_or_refused_never_a_panic(
+            pieces in prop::collection::vec(prop::sample::select(ALPHABET), 0..400),
+            layout in layout(),
+        ) {
+            let options = ParseOptions { layout, ..ParseOptions::default() };
+            let _ = parse_bytes(pieces.concat().as_bytes(), &options);
+        }
+
+        #[test]
+        fn edited_seed_notices_are_parsed_or_refused_never_a_panic(
+            which in 0..2usize,
+            edits in prop::collection::vec(edit(), 0..40),
+            layout in layout(),
+        ) {
+            let source = read_text(["data/notices/yueqing-2021-7.txt", "data/notices/yuhuan-2021-9.txt"][which]);
+            let options = ParseOptions { layout, known_units: vec!["市发改局".into()], ..ParseOptions::default() };
+            let _ = parse_bytes(apply(&source, &edits).as_bytes(), &options);
+        }
+    }
+}
