@@ -13,6 +13,7 @@ use crate::{
         resource::Resource,
     },
     error::Result,
+    http::routes::docs::{And, WriteErrors},
     http::{
         extract::{if_match::IfMatch, list::ListRequest},
         respond::{
@@ -26,7 +27,7 @@ use crate::{
 
 /// Errors of POST.
 #[derive(IntoResponses)]
-pub enum CreateErrors {
+pub enum CreateErrorsOwn {
     /// The body is not valid JSON, or a parameter is malformed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
@@ -48,42 +49,14 @@ pub enum CreateErrors {
     /// The body breaks a rule; `errors` names every field at fault.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(#[to_schema] Problem),
-    /// Too many requests from this client (or user); `Retry-After` says when to try again.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
-            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
-            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
-        )
-    )]
-    TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The write was sent but its commit was not confirmed (the database connection broke, or the
-    /// request ran out of time): it may or may not have been saved. Read the resource before
-    /// retrying.
-    #[response(
-        status = 504,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    OutcomeUnknown(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`CreateErrorsOwn`] and the errors any request can meet while it writes.
+pub type CreateErrors = And<CreateErrorsOwn, WriteErrors>;
 
 /// Errors of PUT and PATCH.
 #[derive(IntoResponses)]
-pub enum UpdateErrors {
+pub enum UpdateErrorsOwn {
     /// The body is not valid JSON, or the id is malformed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
@@ -111,42 +84,14 @@ pub enum UpdateErrors {
     /// The body breaks a rule; `errors` names every field at fault.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(#[to_schema] Problem),
-    /// Too many requests from this client (or user); `Retry-After` says when to try again.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
-            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
-            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
-        )
-    )]
-    TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The write was sent but its commit was not confirmed (the database connection broke, or the
-    /// request ran out of time): it may or may not have been saved. Read the resource before
-    /// retrying.
-    #[response(
-        status = 504,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    OutcomeUnknown(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`UpdateErrorsOwn`] and the errors any request can meet while it writes.
+pub type UpdateErrors = And<UpdateErrorsOwn, WriteErrors>;
 
 /// Errors of DELETE.
 #[derive(IntoResponses)]
-pub enum DeleteErrors {
+pub enum DeleteErrorsOwn {
     /// The id or a parameter is malformed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
@@ -165,38 +110,10 @@ pub enum DeleteErrors {
     /// `If-Match` does not name the current ETag.
     #[response(status = 412, content_type = "application/problem+json")]
     PreconditionFailed(#[to_schema] Problem),
-    /// Too many requests from this client (or user); `Retry-After` says when to try again.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
-            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
-            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
-        )
-    )]
-    TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The write was sent but its commit was not confirmed (the database connection broke, or the
-    /// request ran out of time): it may or may not have been saved. Read the resource before
-    /// retrying.
-    #[response(
-        status = 504,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    OutcomeUnknown(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`DeleteErrorsOwn`] and the errors any request can meet while it writes.
+pub type DeleteErrors = And<DeleteErrorsOwn, WriteErrors>;
 
 /// Defines `create`, `replace`, `patch`, `delete` and `revisions` handlers for a
 /// [`crate::domain::resource::Resource`], each with its OpenAPI operation. `reads: public` lets

@@ -153,70 +153,32 @@ list_option_docs! {
 
 /// The errors a list can answer with.
 #[derive(IntoResponses)]
-pub enum ListErrors {
+pub enum ListErrorsOwn {
     /// A parameter is unknown or malformed, or out of range.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
-    /// Too many requests from this client (or user); `Retry-After` says when to try again.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
-            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
-            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
-        )
-    )]
-    TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`ListErrorsOwn`] and the errors any request can meet.
+pub type ListErrors = And<ListErrorsOwn, TransientErrors>;
 
 /// The errors a single-resource read can answer with.
 #[derive(IntoResponses)]
-pub enum GetErrors {
+pub enum GetErrorsOwn {
     /// The id is malformed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
     /// No resource has this id.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
-    /// Too many requests from this client (or user); `Retry-After` says when to try again.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
-            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
-            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
-        )
-    )]
-    TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`GetErrorsOwn`] and the errors any request can meet.
+pub type GetErrors = And<GetErrorsOwn, TransientErrors>;
 
 /// Errors of admin-only reads.
 #[derive(IntoResponses)]
-pub enum AdminReadErrors {
+pub enum AdminReadErrorsOwn {
     /// A parameter or the id is malformed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
@@ -229,29 +191,10 @@ pub enum AdminReadErrors {
     /// No user has this id.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
-    /// Too many requests from this client (or user); `Retry-After` says when to try again.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
-            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
-            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
-        )
-    )]
-    TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`AdminReadErrorsOwn`] and the errors any request can meet.
+pub type AdminReadErrors = And<AdminReadErrorsOwn, TransientErrors>;
 
 /// A record type that lists return, with the plural its 200 response names.
 pub trait Listed: ToSchema {
@@ -307,3 +250,59 @@ impl<T: Listed> IntoResponses for ListOk<T> {
         BTreeMap::from([("200".to_owned(), RefOr::T(response))])
     }
 }
+
+/// The responses of `A` and of `B` together: error enums share the answers every request can
+/// meet instead of repeating them.
+pub struct And<A, B>(PhantomData<(A, B)>);
+
+impl<A: IntoResponses, B: IntoResponses> IntoResponses for And<A, B> {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = A::responses();
+        responses.append(&mut B::responses());
+        responses
+    }
+}
+
+/// What any request may meet: a rate limit, an unavailable database, a failure of the server.
+#[derive(IntoResponses)]
+pub enum TransientErrors {
+    /// Too many requests from this client (or user); `Retry-After` says when to try again.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "The limit that applies (IETF draft-ietf-httpapi-ratelimit-headers)"),
+            ("RateLimit" = String, description = "What is left of the limit and when it resets (IETF draft)")
+        )
+    )]
+    TooManyRequests(#[to_schema] Problem),
+    /// The database cannot be reached or took too long, or the server is shutting down; nothing
+    /// was changed. `Retry-After` says when to try again.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    Unavailable(#[to_schema] Problem),
+    /// The server failed; the detail never says why.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(#[to_schema] Problem),
+}
+
+/// What a write may meet besides [`TransientErrors`].
+#[derive(IntoResponses)]
+pub enum CommitErrors {
+    /// The write was sent but its commit was not confirmed (the database connection broke, or the
+    /// request ran out of time): it may or may not have been saved. Read the resource before
+    /// retrying.
+    #[response(
+        status = 504,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    OutcomeUnknown(#[to_schema] Problem),
+}
+
+/// What any write may meet: [`TransientErrors`] and [`CommitErrors`].
+pub type WriteErrors = And<TransientErrors, CommitErrors>;
