@@ -13,8 +13,8 @@ use entity::{
     leader, section, unit,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
     sea_query::{Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
@@ -23,6 +23,7 @@ use crate::{
     domain::{
         collection,
         filter::id_or_name,
+        journal::Head,
         paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
         search,
     },
@@ -194,15 +195,65 @@ pub async fn list(
 
 /// The item of `kind` with `id`.
 pub async fn get(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<ItemRecord> {
-    let found = select_rows()
+    Ok(get_at_head(db, kind, id).await?.0)
+}
+
+/// The item of `kind` with `id`, with its units and the change log's head, in one statement: a
+/// GET of one item is then one round trip, and its validators come from the same snapshot as its
+/// body.
+pub async fn get_at_head(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<(ItemRecord, Head)> {
+    let backend = db.get_database_backend();
+    let select = select_rows()
         .filter(item::Column::Id.eq(id))
         .filter(item::Column::Kind.eq(kind))
-        .into_model::<ItemRow>()
-        .one(db)
-        .await?;
-    let item = found.ok_or_else(|| ApiError::NotFound { resource: collection::of_item(kind), id: id.to_string() })?;
-    let mut records = with_units(db, vec![item]).await?;
-    records.pop().ok_or_else(|| anyhow::anyhow!("item {id} vanished while loading").into())
+        .expr_as(units_json(backend), "units_json")
+        .expr_as(Expr::cust(HEAD_SEQ), "head_seq")
+        .expr_as(Expr::cust(HEAD_AT), "head_at");
+    let found = db.query_one_raw(select.build(backend)).await?;
+    let row = found.ok_or_else(|| ApiError::NotFound { resource: collection::of_item(kind), id: id.to_string() })?;
+    let units: Vec<EmbeddedUnit> = serde_json::from_str(&row.try_get::<String>("", "units_json")?)
+        .map_err(|error| anyhow::anyhow!("item {id}: its units did not read as JSON: {error}"))?;
+    let head = Head { seq: row.try_get::<Option<i64>>("", "head_seq")?.unwrap_or(0), at: row.try_get("", "head_at")? };
+    let record =
+        ItemRecord { item: ItemRow::from_query_result(&row, "")?, units: units.into_iter().map(Into::into).collect() };
+    Ok((record, head))
+}
+
+/// The change log's head, as columns of another statement (see `journal::head`).
+const HEAD_SEQ: &str = "(SELECT seq FROM revisions ORDER BY seq DESC LIMIT 1)";
+const HEAD_AT: &str = "(SELECT created_at FROM revisions ORDER BY seq DESC LIMIT 1)";
+
+/// An item's unit as [`units_json`] spells it.
+#[derive(serde::Deserialize)]
+struct EmbeddedUnit {
+    /// Hyphenated on PostgreSQL, 32 hex digits on SQLite (which stores ids as blobs).
+    id: Uuid,
+    name: String,
+    role: UnitRole,
+    note: Option<String>,
+}
+
+impl From<EmbeddedUnit> for UnitRoleOut {
+    fn from(unit: EmbeddedUnit) -> Self {
+        Self { id: unit.id, name: unit.name, role: unit.role, note: unit.note }
+    }
+}
+
+/// The units of the item of the outer statement as a JSON array text, in the order the source
+/// lists them.
+fn units_json(backend: DbBackend) -> SimpleExpr {
+    Expr::cust(match backend {
+        DbBackend::Postgres => {
+            "COALESCE((SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'role', iu.role, 'note', iu.note) \
+             ORDER BY iu.position) FROM item_units iu JOIN units u ON u.id = iu.unit_id \
+             WHERE iu.item_id = items.id), '[]')::text"
+        }
+        _ => {
+            "(SELECT json_group_array(json_object('id', hex(u.id), 'name', u.name, 'role', iu.role, 'note', iu.note) \
+             ORDER BY iu.position) FROM item_units iu JOIN units u ON u.id = iu.unit_id \
+             WHERE iu.item_id = items.id)"
+        }
+    })
 }
 
 /// The items with `ids` (any kind), in the order given, with what they embed.

@@ -40,9 +40,9 @@ fn hex(digest: impl AsRef<[u8]>, bytes: usize) -> String {
     digest.as_ref().iter().take(bytes).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The prefix of this request's list tags at `head`: `"c<head>-<request>-`. Any write moves the
-/// head; the request digest keeps one list's tag from validating another's.
-fn tag_prefix(req: &ServiceRequest, head: Head) -> String {
+/// The digest of what selects this request's representation: path, query and
+/// [`SELECTING_HEADERS`].
+fn request_digest(req: &ServiceRequest) -> String {
     let mut digest = Sha256::new();
     digest.update(req.uri().to_string());
     for name in SELECTING_HEADERS {
@@ -51,8 +51,20 @@ fn tag_prefix(req: &ServiceRequest, head: Head) -> String {
             digest.update(value.as_bytes());
         }
     }
-    format!("\"c{}-{}-", head.seq, hex(digest.finalize(), 8))
+    hex(digest.finalize(), 8)
 }
+
+/// The prefix of a request's list tags at `head`: `"c<head>-<request>-`. Any write moves the
+/// head; the request digest keeps one list's tag from validating another's.
+fn tag_prefix(request_digest: &str, head: Head) -> String {
+    format!("\"c{}-{request_digest}-", head.seq)
+}
+
+/// Routes whose handlers read the change log's head in the statement that reads the resource and
+/// hand it over in the response's extensions, so that a GET of one item is one round trip. The
+/// others need the head read before their body: a list tag must never name a head newer than the
+/// body it was computed from, or a later revalidation would keep a stale body.
+const READ_THEIR_OWN_HEAD: [&str; 2] = ["/api/v1/work-items/{id}", "/api/v1/livelihood-projects/{id}"];
 
 /// The digest of a body, as the last part of a list tag.
 fn body_digest(bytes: &[u8]) -> String {
@@ -115,16 +127,21 @@ pub async fn conditional_get(
     }
     let drop_body = |res: ServiceResponse<BoxBody>| if is_head { res.map_body(|_, _| BoxBody::new(())) } else { res };
     // The head is read where the read itself will run (the replica for anonymous reads).
-    let state = req.app_data::<web::Data<AppState>>().map(|state| AppState::for_reading(state, req.headers()));
-    let head = match &state {
+    let state = match req.app_data::<web::Data<AppState>>() {
         Some(state) if *req.method() == Method::GET && req.path().starts_with("/api/") => {
-            // A database that does not answer leaves the answer to the handler (and its error).
-            journal::head(&state.db).await.ok()
+            AppState::for_reading(state, req.headers())
         }
-        _ => None,
+        _ => return Ok(drop_body(next.call(req).await?.map_into_boxed_body())),
     };
-    let Some(head) = head else {
-        return Ok(drop_body(next.call(req).await?.map_into_boxed_body()));
+    let reads_own_head = req.match_pattern().is_some_and(|pattern| READ_THEIR_OWN_HEAD.contains(&pattern.as_str()));
+    let head_first = if reads_own_head {
+        None
+    } else {
+        match journal::head(&state.db).await {
+            Ok(head) => Some(head),
+            // A database that does not answer leaves the answer to the handler (and its error).
+            Err(_) => return Ok(drop_body(next.call(req).await?.map_into_boxed_body())),
+        }
     };
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let if_modified_since = req
@@ -134,18 +151,25 @@ pub async fn conditional_get(
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
         .map(|t| t.with_timezone(&Utc));
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let prefix = tag_prefix(&req, head);
+    let request_digest = request_digest(&req);
     // A list tag of this request at this head names what the client holds: answer without running
     // the request. (`*` is never short-circuited: an error or a missing resource must say so.)
-    if let Some(value) = if_none_match.as_deref().filter(|value| names_this_head(value, &prefix)) {
-        let held = value.split(',').map(|tag| tag.trim().trim_start_matches("W/")).find(|tag| tag.starts_with(&prefix));
-        let etag = held.unwrap_or(value).to_owned();
-        return Ok(req.into_response(not_modified(&etag, head, authenticated)));
+    if let Some(head) = head_first {
+        let prefix = tag_prefix(&request_digest, head);
+        if let Some(value) = if_none_match.as_deref().filter(|value| names_this_head(value, &prefix)) {
+            let held =
+                value.split(',').map(|tag| tag.trim().trim_start_matches("W/")).find(|tag| tag.starts_with(&prefix));
+            let etag = held.unwrap_or(value).to_owned();
+            return Ok(req.into_response(not_modified(&etag, head, authenticated)));
+        }
     }
     let res = next.call(req).await?;
     if res.status() != StatusCode::OK {
         return Ok(drop_body(res.map_into_boxed_body()));
     }
+    let Some(head) = head_first.or_else(|| res.response().extensions().get::<Head>().copied()) else {
+        return Ok(drop_body(res.map_into_boxed_body()));
+    };
     let (req, res) = res.into_parts();
     let (mut response_head, body) = res.into_parts();
     let (etag, body, same_body) = match response_head.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) {
@@ -156,7 +180,7 @@ pub async fn conditional_get(
                 to_bytes(body).await.map_err(|error| actix_web::error::ErrorInternalServerError(error.into()))?;
             let digest = body_digest(&bytes);
             let same = if_none_match.as_deref().is_some_and(|value| names_this_body(value, &digest));
-            (format!("{prefix}{digest}\""), BoxBody::new(bytes), same)
+            (format!("{}{digest}\"", tag_prefix(&request_digest, head)), BoxBody::new(bytes), same)
         }
     };
     let unchanged = match (&if_none_match, if_modified_since, head.at) {

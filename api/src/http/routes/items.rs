@@ -13,13 +13,13 @@ use crate::{
             write::{LivelihoodProjects, WorkItems},
         },
         paging::PageRequest,
-        pipeline,
+        resource::Tagged,
     },
     error::Result,
     http::{
         extract::list::ListRequest,
         extract::reading::ReadState,
-        respond::{list::list_response, resource::tagged},
+        respond::{list::list_response, resource::tagged_at},
         routes::docs::{GetErrors, ItemListOptions, ListErrors, ListOk},
         state::AppState,
     },
@@ -38,6 +38,12 @@ async fn list<T: Serialize + From<ItemRecord>>(
         domain::items::read::list(&state.db, kind, &ItemFilter::from_params(&filters)?, options.sort.as_deref(), &page)
             .await?;
     list_response(state, req, &options, listing.map(T::from), &["city", "document"]).await
+}
+
+/// One item with its tag, read with the change log's head in one statement.
+async fn get<T: Serialize + From<ItemRecord>>(state: &AppState, kind: ItemKind, id: Uuid) -> Result<HttpResponse> {
+    let (record, head) = domain::items::read::get_at_head(&state.db, kind, id).await?;
+    Ok(tagged_at(Tagged::new(T::from(record)), head))
 }
 
 /// List key work items.
@@ -72,7 +78,7 @@ pub async fn list_work_items(
 )]
 #[get("/work-items/{id}")]
 pub async fn get_work_item(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
-    Ok(tagged(pipeline::get::<WorkItems>(&state.db, *id).await?))
+    get::<WorkItemOut>(&state, ItemKind::WorkItem, *id).await
 }
 
 /// List livelihood projects.
@@ -107,7 +113,7 @@ pub async fn list_livelihood_projects(
 )]
 #[get("/livelihood-projects/{id}")]
 pub async fn get_livelihood_project(ReadState(state): ReadState, id: web::Path<Uuid>) -> Result<HttpResponse> {
-    Ok(tagged(pipeline::get::<LivelihoodProjects>(&state.db, *id).await?))
+    get::<LivelihoodProjectOut>(&state, ItemKind::LivelihoodProject, *id).await
 }
 
 /// Writes to `/api/v1/work-items`.
