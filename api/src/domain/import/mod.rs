@@ -22,6 +22,7 @@ use crate::{
         journal::{self, Actor, Change},
         resource::{Authority, Trusted},
         search,
+        snapshots::snapshots,
     },
     error::{ApiError, Result},
     views::{
@@ -127,20 +128,48 @@ impl Applied {
 }
 
 /// Applies `file` inside `txn` and compares what the API shows before and after.
+///
+/// Most imports repeat a document whose city, leaders, units, document and sections stay as they
+/// were. Then no item's representation changes through them, and only the items the file changes
+/// need to be read before and after (a re-import of an unchanged document reads none). That is
+/// tried in a savepoint; when one of those parents changes, the import starts over and compares
+/// whole snapshots of the document.
 async fn apply_and_compare(txn: &DatabaseTransaction, file: &DocumentFile, who: &impl Authority) -> Result<Applied> {
     // An import reads what it will change before and after; holding the journal's turn for the
     // whole transaction keeps other writers' commits out of that window.
     journal::serialize(txn).await?;
     let existing_city = city::Entity::find().filter(city::Column::Code.eq(&file.city.code)).one(txn).await?;
     who.authorize(existing_city.map(|c| c.id))?;
-    let before = snapshot::of_document(txn, &file.city.code, &file.document.doc_number).await?;
-    let (summary, named) = apply(txn, file).await?;
-    let after = snapshot::of_document(txn, &file.city.code, &file.document.doc_number).await?;
-    let unchanged = named
-        .into_iter()
-        .filter(|target| before.get(target).is_some_and(|old| after.get(target) == Some(old)))
-        .collect();
-    Ok(Applied { summary, changes: snapshot::changes_between(before, after), unchanged })
+    let now = Utc::now();
+    let (code, doc_number) = (&file.city.code, &file.document.doc_number);
+    let attempt = txn.begin().await?;
+    let parents = apply_parents(&attempt, file, now).await?;
+    let (parents, whole_before) = if parents.changed() {
+        attempt.rollback().await?;
+        let before = snapshot::of_document(txn, code, doc_number).await?;
+        (apply_parents(txn, file, now).await?, Some(before))
+    } else {
+        attempt.commit().await?;
+        (parents, None)
+    };
+    let plan = plan_items(txn, file, &parents, now).await?;
+    let (before, after) = match whole_before {
+        Some(before) => {
+            plan.write(txn).await?;
+            (before, snapshot::of_document(txn, code, doc_number).await?)
+        }
+        None => {
+            let changing = plan.changing();
+            let before = snapshots(txn, &changing).await?;
+            plan.write(txn).await?;
+            (before, snapshots(txn, &[changing, plan.created()].concat()).await?)
+        }
+    };
+    let changes = snapshot::changes_between(before, after);
+    let changed: HashSet<Target> = changes.iter().map(|change| (change.resource_type, change.resource_id)).collect();
+    let unchanged = parents.named.into_iter().chain(plan.named).filter(|target| !changed.contains(target)).collect();
+    let summary = ImportSummary { items: plan.tally, items_left: plan.items_left, ..parents.summary };
+    Ok(Applied { summary, changes, unchanged })
 }
 
 /// Loads the seed documents when the database holds no document yet. Returns how many it loaded.
@@ -159,10 +188,29 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<usize> {
     Ok(SEED_FILES.len())
 }
 
-/// Writes `file` through `db`, which the caller wraps in a transaction. Returns what it did and
-/// every record the file names, in the file's order.
-async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<(ImportSummary, Vec<Target>)> {
-    let now = Utc::now();
+/// The records an import writes before its items, and what its items refer to.
+struct Parents {
+    /// Cities, leaders, units, documents and sections counted; items not yet.
+    summary: ImportSummary,
+    /// The city, leaders, units and document the file names (sections are named with their items,
+    /// in the file's order).
+    named: Vec<Target>,
+    leader_ids: HashMap<String, Uuid>,
+    unit_ids: HashMap<String, Uuid>,
+    /// The file's sections as stored, in the file's order.
+    sections: Vec<section::Model>,
+}
+
+impl Parents {
+    /// Whether the import created or changed any of them: then the items that embed them change.
+    fn changed(&self) -> bool {
+        let s = &self.summary;
+        [s.cities, s.leaders, s.units, s.documents, s.sections].iter().any(|t| t.created > 0 || t.updated > 0)
+    }
+}
+
+/// Writes the city, leaders, units, document and sections of `file` through `db`.
+async fn apply_parents(db: &impl ConnectionTrait, file: &DocumentFile, now: chrono::DateTime<Utc>) -> Result<Parents> {
     let mut summary = ImportSummary::default();
     let mut named: Vec<Target> = Vec::new();
 
@@ -189,39 +237,127 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<(Import
     summary.document_id = document.id;
     named.push((collection::DOCUMENTS, document.id));
 
+    let mut sections = Vec::with_capacity(file.sections.len());
+    for section_in in &file.sections {
+        let (section, outcome) = upsert_section(db, document.id, section_in, now).await?;
+        summary.sections.count(outcome);
+        sections.push(section);
+    }
+    Ok(Parents { summary, named, leader_ids, unit_ids, sections })
+}
+
+/// What an import does to its document's items, worked out before any of them is written.
+struct ItemPlan {
+    /// The sections and the existing items the file names, in the file's order.
+    named: Vec<Target>,
+    new_items: Vec<item::Model>,
+    new_units: Vec<item_unit::Model>,
+    updates: Vec<ItemUpdate>,
+    tally: ImportTally,
+    items_left: u32,
+}
+
+/// An existing item as the file wants it.
+struct ItemUpdate {
+    target: Target,
+    /// The fields that differ set (the search text included), `updated_at` too when the item
+    /// changes as the API shows it.
+    active: item::ActiveModel,
+    /// Its unit rows, when they differ.
+    units: Option<Vec<item_unit::Model>>,
+    /// Whether the API shows it differently afterwards.
+    shown_changed: bool,
+}
+
+impl ItemPlan {
+    /// The existing items whose representation the import changes.
+    fn changing(&self) -> Vec<Target> {
+        self.updates.iter().filter(|update| update.shown_changed).map(|update| update.target).collect()
+    }
+
+    /// The items the import creates.
+    fn created(&self) -> Vec<Target> {
+        self.new_items.iter().map(|item| (collection::of_item(item.kind), item.id)).collect()
+    }
+
+    async fn write(&self, db: &impl ConnectionTrait) -> Result<()> {
+        for update in &self.updates {
+            if update.active.is_changed() {
+                update.active.clone().update(db).await?;
+            }
+            if let Some(units) = &update.units {
+                item_unit::Entity::delete_many().filter(item_unit::Column::ItemId.eq(update.target.1)).exec(db).await?;
+                item_unit::Entity::insert_many(units.iter().cloned().map(IntoActiveModel::into_active_model))
+                    .exec_without_returning(db)
+                    .await?;
+            }
+        }
+        // Large statements: an item has 20 columns (SQLite allows 32,766 parameters a statement).
+        for chunk in self.new_items.chunks(1_000) {
+            item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                .exec_without_returning(db)
+                .await?;
+        }
+        for chunk in self.new_units.chunks(5_000) {
+            item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares the file's items with the document's: which to create, which to update, and how.
+async fn plan_items(
+    db: &impl ConnectionTrait,
+    file: &DocumentFile,
+    parents: &Parents,
+    now: chrono::DateTime<Utc>,
+) -> Result<ItemPlan> {
+    let (city_id, document_id) = (parents.summary.city_id, parents.summary.document_id);
     let existing_items: HashMap<(Uuid, i32, i32, i32), item::Model> = item::Entity::find()
-        .filter(item::Column::DocumentId.eq(document.id))
+        .filter(item::Column::DocumentId.eq(document_id))
         .all(db)
         .await?
         .into_iter()
         .map(|item| ((item.section_id, item.group_number, item.seq, item.sub_seq), item))
         .collect();
     let existing_units = item_unit::load_by_items(db, existing_items.values().map(|item| item.id)).await?;
+    let mut plan = ItemPlan {
+        named: Vec::new(),
+        new_items: Vec::new(),
+        new_units: Vec::new(),
+        updates: Vec::new(),
+        tally: ImportTally::default(),
+        items_left: 0,
+    };
     let mut seen_items = HashSet::new();
-    let mut new_items = Vec::new();
-    let mut new_units = Vec::new();
 
-    for section_in in &file.sections {
-        let (section, outcome) = upsert_section(db, document.id, section_in, now).await?;
-        summary.sections.count(outcome);
-        named.push((collection::SECTIONS, section.id));
+    for (section_in, section) in file.sections.iter().zip(&parents.sections) {
+        plan.named.push((collection::SECTIONS, section.id));
         let (period_start, period_end) = parse_period(&section_in.period).unwrap_or_default();
         for group in &section_in.groups {
             for item_in in &group.items {
-                let leader_id = item_in.leader.as_ref().or(group.leader.as_ref()).map(|name| leader_ids[name]);
+                let leader_id = item_in.leader.as_ref().or(group.leader.as_ref()).map(|name| parents.leader_ids[name]);
                 let sub_seq = item_in.sub_seq.unwrap_or(0);
+                let content = item_in.content.trim().to_owned();
+                let search_text = search::tokens(
+                    [content.as_str(), item_in.remarks.as_deref().unwrap_or("")]
+                        .into_iter()
+                        .chain(item_in.units.iter().map(|u| u.name.as_str())),
+                );
                 let wanted = item::Model {
                     id: Uuid::now_v7(),
                     kind: section_in.kind,
-                    city_id: city.id,
-                    document_id: document.id,
+                    city_id,
+                    document_id,
                     section_id: section.id,
                     section_number: section.number,
                     group_number: group.number,
                     group_heading: group.heading.clone(),
                     seq: item_in.seq,
                     sub_seq,
-                    content: item_in.content.trim().to_owned(),
+                    content,
                     leader_id,
                     remarks: item_in.remarks.clone(),
                     period_start,
@@ -229,61 +365,35 @@ async fn apply(db: &impl ConnectionTrait, file: &DocumentFile) -> Result<(Import
                     status: item_in.status.unwrap_or(Status::NotStarted),
                     progress: item_in.progress.unwrap_or(0),
                     progress_note: item_in.progress_note.clone(),
-                    search_text: String::new(),
+                    search_text,
                     created_at: now,
                     updated_at: now,
                 };
-                let wanted_units = item_units_of(item_in, &unit_ids);
-                let search_text = search::tokens(
-                    [wanted.content.as_str(), wanted.remarks.as_deref().unwrap_or("")]
-                        .into_iter()
-                        .chain(item_in.units.iter().map(|u| u.name.as_str())),
-                );
-                let wanted = item::Model { search_text, ..wanted };
+                let wanted_units = item_units_of(item_in, &parents.unit_ids);
                 match existing_items.get(&(section.id, group.number, item_in.seq, sub_seq)) {
                     None => {
-                        new_units
+                        plan.new_units
                             .extend(wanted_units.into_iter().map(|u| item_unit::Model { item_id: wanted.id, ..u }));
-                        new_items.push(wanted);
-                        summary.items.count(Outcome::Created);
+                        plan.new_items.push(wanted);
+                        plan.tally.count(Outcome::Created);
                     }
                     Some(current) => {
                         seen_items.insert(current.id);
-                        named.push((collection::of_item(section_in.kind), current.id));
-                        let fields_changed = update_item(db, current, &wanted, item_in, now).await?;
-                        let units_changed = sync_item_units(
-                            db,
-                            current.id,
-                            existing_units.get(&current.id).map(Vec::as_slice).unwrap_or_default(),
-                            wanted_units,
-                        )
-                        .await?;
-                        if units_changed && !fields_changed {
-                            touch_item(db, current, now).await?;
+                        let target = (collection::of_item(section_in.kind), current.id);
+                        plan.named.push(target);
+                        let current_units = existing_units.get(&current.id).map(Vec::as_slice).unwrap_or_default();
+                        let update = item_update(target, current, &wanted, item_in, current_units, wanted_units, now);
+                        plan.tally.count(if update.shown_changed { Outcome::Updated } else { Outcome::Unchanged });
+                        if update.active.is_changed() || update.units.is_some() {
+                            plan.updates.push(update);
                         }
-                        summary.items.count(if fields_changed || units_changed {
-                            Outcome::Updated
-                        } else {
-                            Outcome::Unchanged
-                        });
                     }
                 }
             }
         }
     }
-    // Large statements: an item has 20 columns (SQLite allows 32,766 parameters a statement).
-    for chunk in new_items.chunks(1_000) {
-        item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in new_units.chunks(5_000) {
-        item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-            .exec_without_returning(db)
-            .await?;
-    }
-    summary.items_left = existing_items.values().filter(|item| !seen_items.contains(&item.id)).count() as u32;
-    Ok((summary, named))
+    plan.items_left = existing_items.values().filter(|item| !seen_items.contains(&item.id)).count() as u32;
+    Ok(plan)
 }
 
 async fn upsert_city(
@@ -521,15 +631,17 @@ where
 
 type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 
-/// Updates an existing item's fields from the file; returns whether any changed. Status and
-/// progress change only when the file gives them, so a re-import keeps tracked progress.
-async fn update_item(
-    db: &impl ConnectionTrait,
+/// How an existing item changes to be as the file says. Status and progress change only when
+/// the file gives them, so a re-import keeps tracked progress.
+fn item_update(
+    target: Target,
     current: &item::Model,
     wanted: &item::Model,
     item_in: &FileItem,
+    current_units: &[item_unit::Model],
+    wanted_units: Vec<item_unit::Model>,
     now: chrono::DateTime<Utc>,
-) -> Result<bool> {
+) -> ItemUpdate {
     let mut active = current.clone().into_active_model();
     active.group_heading.set_if_not_equals(wanted.group_heading.clone());
     active.content.set_if_not_equals(wanted.content.clone());
@@ -546,28 +658,15 @@ async fn update_item(
     if item_in.progress_note.is_some() {
         active.progress_note.set_if_not_equals(wanted.progress_note.clone());
     }
+    let fields_changed = active.is_changed();
+    let units = units_if_changed(current.id, current_units, wanted_units);
     // Search text follows content, remarks and units; it is not a change of its own.
-    let text_only = !active.is_changed();
     active.search_text.set_if_not_equals(wanted.search_text.clone());
-    if text_only {
-        if active.is_changed() {
-            active.update(db).await?;
-        }
-        return Ok(false);
+    let shown_changed = fields_changed || units.is_some();
+    if shown_changed {
+        active.updated_at = Set(now);
     }
-    if !active.is_changed() {
-        return Ok(false);
-    }
-    active.updated_at = Set(now);
-    active.update(db).await?;
-    Ok(true)
-}
-
-async fn touch_item(db: &impl ConnectionTrait, current: &item::Model, now: chrono::DateTime<Utc>) -> Result<()> {
-    let mut active = current.clone().into_active_model();
-    active.updated_at = Set(now);
-    active.update(db).await?;
-    Ok(())
+    ItemUpdate { target, active, units, shown_changed }
 }
 
 /// The unit rows an item should have, in the file's order (`item_id` left nil).
@@ -586,22 +685,16 @@ fn item_units_of(item_in: &FileItem, unit_ids: &HashMap<String, Uuid>) -> Vec<it
         .collect()
 }
 
-/// Makes an item's unit rows equal to `wanted`; returns whether anything changed.
-async fn sync_item_units(
-    db: &impl ConnectionTrait,
+/// An item's unit rows as `wanted` when they differ from `current`.
+fn units_if_changed(
     item_id: Uuid,
     current: &[item_unit::Model],
     wanted: Vec<item_unit::Model>,
-) -> Result<bool> {
+) -> Option<Vec<item_unit::Model>> {
     let wanted: BTreeMap<Uuid, item_unit::Model> =
         wanted.into_iter().map(|row| (row.unit_id, item_unit::Model { item_id, ..row })).collect();
     let current: BTreeMap<Uuid, &item_unit::Model> = current.iter().map(|row| (row.unit_id, row)).collect();
-    if current.len() == wanted.len() && wanted.iter().all(|(id, row)| current.get(id).is_some_and(|c| *c == row)) {
-        return Ok(false);
-    }
-    item_unit::Entity::delete_many().filter(item_unit::Column::ItemId.eq(item_id)).exec(db).await?;
-    item_unit::Entity::insert_many(wanted.into_values().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(db)
-        .await?;
-    Ok(true)
+    let same =
+        current.len() == wanted.len() && wanted.iter().all(|(id, row)| current.get(id).is_some_and(|c| *c == row));
+    (!same).then(|| wanted.into_values().collect())
 }
