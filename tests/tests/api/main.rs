@@ -15,6 +15,7 @@ mod import;
 mod lists;
 mod notices;
 mod ops;
+mod process;
 mod proxy;
 mod replica;
 mod seed;
