@@ -461,3 +461,54 @@ async fn sigterm_under_load_drops_no_accepted_request() {
     println!("SIGTERM under load: {answered} answered, {dropped} dropped");
     assert_eq!(dropped, 0);
 }
+
+mod a_statement_whose_client_went_away_is_cancelled_on_the_server {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_statement_whose_client_went_away_is_cancelled_on_the_server().await
+    }
+}
+
+/// A search held up on a lock stands for a slow one: without cancellation its statement would
+/// wait on the server until the statement timeout, long after its client hung up.
+async fn a_statement_whose_client_went_away_is_cancelled_on_the_server() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn_with(Backend::Postgres, true, |config| {
+        config.database.database_statement_timeout_ms = 60_000;
+    })
+    .await;
+    let lock = app.db.begin().await.expect("a transaction");
+    lock.execute_unprepared("LOCK TABLE items IN ACCESS EXCLUSIVE MODE").await.expect("the items are locked");
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                   AND state = 'active' AND wait_event_type = 'Lock'";
+    let count_waiting = async || {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), waiting))
+            .await
+            .expect("pg_stat_activity is readable")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("a count")
+    };
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut client = tokio::net::TcpStream::connect(&address).await.expect("the server accepts");
+    let request = format!("GET /api/v1/work-items?q=%E5%B7%A5%E4%B8%9A&limit=5 HTTP/1.1\r\nHost: {address}\r\n\r\n");
+    client.write_all(request.as_bytes()).await.expect("the request is sent");
+    let sent = Instant::now();
+    while count_waiting().await == 0 {
+        assert!(sent.elapsed() < Duration::from_secs(30), "the search never reached the database");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(client);
+    let hung_up = Instant::now();
+    while count_waiting().await > 0 {
+        assert!(hung_up.elapsed() < FAST, "the abandoned statement still runs after {:?}", hung_up.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("the abandoned statement was cancelled {:?} after its client hung up", hung_up.elapsed());
+    lock.rollback().await.expect("the lock is released");
+    // The connection that ran it went back to the pool in good order.
+    for _ in 0..3 {
+        app.get_ok("/api/v1/work-items", &[("q", "工业"), ("limit", "5")]).await;
+    }
+}
