@@ -506,6 +506,15 @@ async fn a_statement_whose_client_went_away_is_cancelled_on_the_server() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     println!("the abandoned statement was cancelled {:?} after its client hung up", hung_up.elapsed());
+    // Operators see it counted.
+    loop {
+        let metrics = app.get("/metrics", &[]).await.text().await.expect("the metrics");
+        if metrics.contains("duban_abandoned_statements_cancelled_total") {
+            break;
+        }
+        assert!(hung_up.elapsed() < FAST, "the cancellation is not counted:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     lock.rollback().await.expect("the lock is released");
     // The connection that ran it went back to the pool in good order.
     for _ in 0..3 {
