@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    Statement, TransactionTrait,
+};
 
 use crate::config::DatabaseConfig;
 
@@ -114,6 +117,88 @@ fn session_settings(statement_timeout: Duration) -> Vec<(&'static str, String)> 
         ("tcp_keepalives_interval", "5".to_owned()),
         ("tcp_keepalives_count", "3".to_owned()),
     ]
+}
+
+/// Runs the reads of `work` on one connection of `db` (in a transaction) and, should this future
+/// be dropped before `work` ends, cancels on the server the statement that connection is running.
+///
+/// actix-web drops a request's future when its client disconnects (and the request deadline
+/// drops it too), but dropping a sqlx query does not stop the statement: sqlx hands the connection
+/// back to the pool only after waiting for the statement to end, so an abandoned search would hold
+/// a connection and a server process until the statement timeout. PostgreSQL only; SQLite runs
+/// `work` as it is.
+pub async fn cancel_on_drop<T, E: From<DbErr>>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+) -> Result<T, E> {
+    let txn = db.begin().await?;
+    let guard = match db.get_database_backend() {
+        DatabaseBackend::Postgres => Some(CancelOnDrop::arm(db, &txn).await?),
+        _ => None,
+    };
+    let result = work(&txn).await;
+    if let Some(guard) = guard {
+        guard.disarm();
+    }
+    match &result {
+        Ok(_) => txn.commit().await?,
+        Err(_) => txn.rollback().await?,
+    }
+    result
+}
+
+/// Cancels, when dropped armed, the statement of one backend, but only while that backend still
+/// runs a statement of the transaction that armed it: the transaction carries a unique
+/// `application_name` (set with `is_local`, so it ends with the transaction), and the cancel
+/// names it. A connection back in the pool, or serving someone else, is never touched.
+struct CancelOnDrop {
+    db: DatabaseConnection,
+    backend: i32,
+    tag: Option<String>,
+}
+
+impl CancelOnDrop {
+    async fn arm(db: &DatabaseConnection, txn: &DatabaseTransaction) -> Result<Self, DbErr> {
+        let tag = format!("duban-{}", uuid::Uuid::now_v7().simple());
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_backend_pid() AS backend, set_config('application_name', $1, true) AS tag",
+                [tag.clone().into()],
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("pg_backend_pid".to_owned()))?;
+        Ok(Self { db: db.clone(), backend: row.try_get("", "backend")?, tag: Some(tag) })
+    }
+
+    fn disarm(mut self) {
+        self.tag = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(tag) = self.tag.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (db, backend) = (self.db.clone(), self.backend);
+        // On another connection of the pool: the abandoned one is busy with the statement.
+        runtime.spawn(async move {
+            let cancel = Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
+                 WHERE pid = $1 AND application_name = $2 AND state = 'active'",
+                [backend.into(), tag.into()],
+            );
+            match db.query_all_raw(cancel).await {
+                Ok(cancelled) if !cancelled.is_empty() => {
+                    metrics::counter!("duban_abandoned_statements_cancelled_total").increment(1);
+                    tracing::info!(backend, "cancelled the statement of a request whose client went away");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(backend, %error, "Failed to cancel an abandoned statement"),
+            }
+        });
+    }
 }
 
 /// Whether the database answers a trivial query within `deadline`.

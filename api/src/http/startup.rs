@@ -198,6 +198,10 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
     .backlog(serve.backlog)
     .client_request_timeout(Duration::from_millis(serve.header_read_timeout_ms))
     .client_disconnect_timeout(Duration::from_secs(1))
+    // A client that closes its connection is gone: stop its request (dropping the handler's
+    // future, which cancels its statement, see `db::cancel_on_drop`) instead of serving a
+    // half-closed socket. Browsers and proxies never half-close while waiting for an answer.
+    .h1_allow_half_closed(false)
     .shutdown_timeout(serve.shutdown_grace_ms.div_ceil(1000))
     // `run_until_signalled` handles SIGTERM itself: readiness first, then the listener.
     .disable_signals()

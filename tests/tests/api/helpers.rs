@@ -81,8 +81,19 @@ impl TestApp {
     /// A server over a database of its own (seeded or not), with its configuration changed by
     /// `configure` (which may point it at a proxy, turn rate limits on…).
     pub async fn spawn_with(backend: Backend, seeded: bool, configure: impl FnOnce(&mut Config)) -> Self {
-        init_logs();
         let database = TestDatabase::create(backend, seeded).await;
+        Self::serve(database, configure).await
+    }
+
+    /// A server over an existing database the caller made and removes (in a cluster of the
+    /// test's own, say), with its configuration changed by `configure`.
+    pub async fn spawn_over(database_url: &str, configure: impl FnOnce(&mut Config)) -> Self {
+        let database = TestDatabase { url: database_url.to_owned(), postgres_name: None, sqlite_dir: None };
+        Self::serve(database, configure).await
+    }
+
+    async fn serve(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> Self {
+        init_logs();
         let mut config = Config::for_database(database.url.clone());
         config.serve.jwt_secret = Some(JWT_SECRET.to_owned());
         configure(&mut config);

@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::{
     helpers::{Backend, Method, TestApp, UserRole, assert_problem},
     on_both_backends,
+    process::ServeProcess,
     proxy::{Mode, TcpProxy},
 };
 
@@ -229,33 +230,68 @@ fn fresh_client_address() -> String {
     format!("10.{}.{}.{}", (n >> 16) as u8, (n >> 8) as u8, n as u8)
 }
 
+/// Two `duban serve` processes behind one round-robin balancer, counting in the same Redis: a
+/// client gets one limit, whichever process answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_sharing_redis_enforce_one_limit() {
+async fn two_server_processes_behind_one_address_enforce_one_redis_limit() {
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let configure = |config: &mut api::config::Config| {
-        let limits = &mut config.serve.rate_limit;
-        limits.enabled = true;
-        limits.anonymous_per_minute = 6;
-        limits.redis_url = Some(redis.clone());
-        limits.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let settings = [
+        ("RATE_LIMIT", "true"),
+        ("RATE_LIMIT_ANONYMOUS", "6"),
+        ("REDIS_URL", redis.as_str()),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    let servers =
+        [ServeProcess::start(app.database_url(), &settings), ServeProcess::start(app.database_url(), &settings)];
+    let balancer =
+        TcpProxy::round_robin(servers.iter().map(|s| SocketAddr::from(([127, 0, 0, 1], s.port))).collect()).await;
+    // A connection per request, so that the balancer alternates between the processes.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("a client");
+    let send = |path: &str, client_address: &str| {
+        client.get(format!("http://127.0.0.1:{}{path}", balancer.port)).header("x-forwarded-for", client_address).send()
     };
-    let first = TestApp::spawn_with(Backend::Postgres, true, configure).await;
-    let second = TestApp::spawn_with(Backend::Postgres, true, configure).await;
-    let client = fresh_client_address();
-    let forwarded = [("x-forwarded-for", client.as_str())];
-    for n in 0..6 {
-        let app = if n % 2 == 0 { &first } else { &second };
-        app.send(Method::GET, "/api/v1/cities", None, None, &forwarded).await.expect(StatusCode::OK);
+    let client_address = fresh_client_address();
+    for n in 1..=6 {
+        let reply = send("/api/v1/cities", &client_address).await.expect("an answer");
+        assert_eq!(reply.status(), StatusCode::OK);
+        let state = reply.headers().get("ratelimit").and_then(|v| v.to_str().ok()).expect("a RateLimit header");
+        assert!(state.starts_with(&format!("\"anonymous\";r={};t=", 6 - n)), "request {n}: {state}");
     }
-    for app in [&first, &second] {
-        let reply = app.send(Method::GET, "/api/v1/cities", None, None, &forwarded).await;
-        reply.problem(StatusCode::TOO_MANY_REQUESTS);
-        assert!(reply.header("retry-after").is_some());
+    for _ in 0..2 {
+        let refused = send("/api/v1/cities", &client_address).await.expect("an answer");
+        let header = |name: &str| refused.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("ratelimit-policy").as_deref(), Some("\"anonymous\";q=6;w=60"));
+        assert!(header("ratelimit").is_some_and(|v| v.contains("r=0")), "{:?}", header("ratelimit"));
+        let wait: u64 = header("retry-after").expect("Retry-After").parse().expect("seconds");
+        assert!((1..=11).contains(&wait), "one request comes back every 10 s: {wait}");
+        assert_problem(refused, StatusCode::TOO_MANY_REQUESTS).await;
     }
-    // Another client behind the same proxy has its own limit.
-    let other = fresh_client_address();
-    second.send(Method::GET, "/api/v1/cities", None, None, &[("x-forwarded-for", &other)]).await.expect(StatusCode::OK);
-    // An untrusted peer cannot pick its address: without the proxy trusted, the header is ignored.
+    // Another client behind the same balancer has its own limit.
+    let other = send("/api/v1/cities", &fresh_client_address()).await.expect("an answer");
+    assert_eq!(other.status(), StatusCode::OK);
+    // Each process counts what it answered in its own metrics: both served and both refused.
+    let (mut allowed, mut refused) = (0, 0);
+    for server in &servers {
+        let metrics = reqwest::get(format!("{}/metrics", server.base_url())).await.expect("metrics").text().await;
+        let metrics = metrics.expect("the metrics");
+        let served = metric(&metrics, "duban_http_requests_total{", &["route=\"/api/v1/cities\"", "status=\"200\""]);
+        let limited = metric(&metrics, "duban_rate_limit_rejections_total{", &["policy=\"anonymous\""]);
+        println!("process on port {}: {served} answered 200, {limited} refused", server.port);
+        assert!(served >= 1 && limited >= 1, "every process answers behind the balancer:\n{metrics}");
+        (allowed, refused) = (allowed + served, refused + limited);
+    }
+    assert_eq!((allowed, refused), (7, 2), "six for the first client and one for the other; two refusals");
+}
+
+/// The sum of the samples of `name` (with its opening brace) whose labels include every one of
+/// `labels`, in a Prometheus text exposition.
+fn metric(exposition: &str, name: &str, labels: &[&str]) -> u64 {
+    exposition
+        .lines()
+        .filter(|line| line.starts_with(name) && labels.iter().all(|label| line.contains(label)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }
 
 /// The machine's PostgreSQL, as a socket address for the proxy.
@@ -362,35 +398,9 @@ async fn a_network_partition_to_the_database_cannot_hang_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_drops_no_accepted_request() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let binary = duban_binary();
-    let mut child = std::process::Command::new(&binary)
-        .arg("serve")
-        .env("DATABASE_URL", app.database_url())
-        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("SEED_ON_EMPTY", "false")
-        .env("RATE_LIMIT", "false")
-        .env("LOG_FORMAT", "json")
-        .env("SHUTDOWN_DELAY_MS", "1500")
-        .env("SHUTDOWN_GRACE_MS", "10000")
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{} starts: {e}", binary.display()));
-    let stderr = child.stderr.take().expect("stderr");
-    let (port_tx, port_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
-                && let Some(port) = event["port"].as_u64()
-            {
-                let _ = port_tx.send(port);
-            }
-        }
-    });
-    let port = port_rx.recv_timeout(Duration::from_secs(30)).expect("the server says where it listens");
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server =
+        ServeProcess::start(app.database_url(), &[("SHUTDOWN_DELAY_MS", "1500"), ("SHUTDOWN_GRACE_MS", "10000")]);
+    let base = server.base_url();
     let stop_sending = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicU32::new(0));
     let dropped = Arc::new(AtomicU32::new(0));
@@ -419,11 +429,13 @@ async fn sigterm_under_load_drops_no_accepted_request() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let before_signal = answered.load(Ordering::SeqCst);
-    assert!(before_signal > 0, "the load runs");
-    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(killed.is_ok_and(|s| s.success()), "SIGTERM is sent");
+    // Signal once the load is under way (on a loaded machine the first answers take a while).
+    let loading = Instant::now();
+    while answered.load(Ordering::SeqCst) < 20 {
+        assert!(loading.elapsed() < Duration::from_secs(30), "the load runs");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.terminate();
     let signalled = Instant::now();
     // Readiness fails first, while requests are still served.
     let readiness = reqwest::Client::new();
@@ -443,19 +455,69 @@ async fn sigterm_under_load_drops_no_accepted_request() {
     for task in load {
         task.await.expect("a load task");
     }
-    let exited = tokio::task::spawn_blocking(move || child.wait()).await.expect("waited").expect("an exit status");
+    let exited = tokio::task::spawn_blocking(move || server.wait()).await.expect("waited");
     assert!(exited.success(), "the server exits cleanly: {exited:?}");
     let (answered, dropped) = (answered.load(Ordering::SeqCst), dropped.load(Ordering::SeqCst));
     println!("SIGTERM under load: {answered} answered, {dropped} dropped");
     assert_eq!(dropped, 0);
 }
 
-/// The `duban` binary next to the test binary (`cargo test --workspace` builds it; else
-/// `cargo build -p duban-api`).
-fn duban_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test binary");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    let binary = dir.join("duban");
-    assert!(binary.exists(), "{} is missing: run `cargo build -p duban-api` first", binary.display());
-    binary
+mod a_statement_whose_client_went_away_is_cancelled_on_the_server {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_statement_whose_client_went_away_is_cancelled_on_the_server().await
+    }
+}
+
+/// A search held up on a lock stands for a slow one: without cancellation its statement would
+/// wait on the server until the statement timeout, long after its client hung up.
+async fn a_statement_whose_client_went_away_is_cancelled_on_the_server() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn_with(Backend::Postgres, true, |config| {
+        config.database.database_statement_timeout_ms = 60_000;
+    })
+    .await;
+    let lock = app.db.begin().await.expect("a transaction");
+    lock.execute_unprepared("LOCK TABLE items IN ACCESS EXCLUSIVE MODE").await.expect("the items are locked");
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                   AND state = 'active' AND wait_event_type = 'Lock'";
+    let count_waiting = async || {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), waiting))
+            .await
+            .expect("pg_stat_activity is readable")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("a count")
+    };
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut client = tokio::net::TcpStream::connect(&address).await.expect("the server accepts");
+    let request = format!("GET /api/v1/work-items?q=%E5%B7%A5%E4%B8%9A&limit=5 HTTP/1.1\r\nHost: {address}\r\n\r\n");
+    client.write_all(request.as_bytes()).await.expect("the request is sent");
+    let sent = Instant::now();
+    while count_waiting().await == 0 {
+        assert!(sent.elapsed() < Duration::from_secs(30), "the search never reached the database");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(client);
+    let hung_up = Instant::now();
+    while count_waiting().await > 0 {
+        assert!(hung_up.elapsed() < FAST, "the abandoned statement still runs after {:?}", hung_up.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("the abandoned statement was cancelled {:?} after its client hung up", hung_up.elapsed());
+    // Operators see it counted.
+    loop {
+        let metrics = app.get("/metrics", &[]).await.text().await.expect("the metrics");
+        if metrics.contains("duban_abandoned_statements_cancelled_total") {
+            break;
+        }
+        assert!(hung_up.elapsed() < FAST, "the cancellation is not counted:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    lock.rollback().await.expect("the lock is released");
+    // The connection that ran it went back to the pool in good order.
+    for _ in 0..3 {
+        app.get_ok("/api/v1/work-items", &[("q", "工业"), ("limit", "5")]).await;
+    }
 }

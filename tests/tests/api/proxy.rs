@@ -1,6 +1,7 @@
 //! A TCP proxy the tests control, to put a database "out of reach" without touching it: it
 //! forwards, refuses (closes every connection, as a stopped server would), or partitions (keeps
-//! connections open and forwards nothing, as a dead network would).
+//! connections open and forwards nothing, as a dead network would). In front of several servers it
+//! sends each new connection to the next one in turn, as a round-robin load balancer would.
 
 use std::net::SocketAddr;
 
@@ -27,13 +28,20 @@ pub struct TcpProxy {
 
 impl TcpProxy {
     pub async fn start(upstream: SocketAddr) -> Self {
+        Self::round_robin(vec![upstream]).await
+    }
+
+    /// A proxy on a free loopback port that sends each new connection to the next of
+    /// `upstreams`, in turn.
+    pub async fn round_robin(upstreams: Vec<SocketAddr>) -> Self {
+        assert!(!upstreams.is_empty(), "a proxy needs somewhere to forward to");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("the proxy binds");
         let port = listener.local_addr().expect("an address").port();
         let (mode, watcher) = watch::channel(Mode::Forward);
         let accept = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let watcher = watcher.clone();
-                tokio::spawn(relay(client, upstream, watcher));
+            for upstream in upstreams.into_iter().cycle() {
+                let Ok((client, _)) = listener.accept().await else { return };
+                tokio::spawn(relay(client, upstream, watcher.clone()));
             }
         });
         Self { port, mode, accept }

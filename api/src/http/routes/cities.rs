@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::{
+    db,
     domain::paging::PageRequest,
     domain::{self, cities::Cities},
     error::Result,
@@ -31,7 +32,10 @@ pub async fn list_cities(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
-    let listing = domain::cities::list(&state.db, filters.q.as_deref(), options.sort.as_deref(), &page).await?;
+    let listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::cities::list(txn, filters.q.as_deref(), options.sort.as_deref(), &page).await
+    })
+    .await?;
     list_response(&state, &req, &options, listing.map(CityOut::from), &[]).await
 }
 

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use uuid::Uuid;
 
 use crate::{
+    db,
     domain::{
         self,
         documents::{DocumentFilter, Documents},
@@ -37,7 +38,10 @@ pub async fn list_documents(
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
     let filter = DocumentFilter::from_params(filters)?;
-    let listing = domain::documents::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
+    let listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::documents::list(txn, &filter, options.sort.as_deref(), &page).await
+    })
+    .await?;
     list_response(&state, &req, &options, listing.map(DocumentOut::from), &["city"]).await
 }
 

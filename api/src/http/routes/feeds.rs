@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
+    db,
     domain::{
         self,
         documents::DocumentFilter,
@@ -144,13 +145,10 @@ pub async fn work_item_feed(
 ) -> Result<HttpResponse> {
     let options = feed_options(request.options)?;
     let page = PageRequest::from_options(&options)?;
-    let listing = domain::items::read::list(
-        &state.db,
-        ItemKind::WorkItem,
-        &ItemFilter::from_params(&request.filters)?,
-        options.sort.as_deref(),
-        &page,
-    )
+    let filter = ItemFilter::from_params(&request.filters)?;
+    let listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::items::read::list(txn, ItemKind::WorkItem, &filter, options.sort.as_deref(), &page).await
+    })
     .await?;
     Ok(feed(&req, "key work items", "work-items", listing.map(WorkItemOut::from), |w| {
         let i = &w.item;
@@ -184,9 +182,10 @@ pub async fn livelihood_project_feed(
     let options = feed_options(request.options)?;
     let page = PageRequest::from_options(&options)?;
     let filter = ItemFilter::from_params(&request.filters)?;
-    let listing =
-        domain::items::read::list(&state.db, ItemKind::LivelihoodProject, &filter, options.sort.as_deref(), &page)
-            .await?;
+    let listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::items::read::list(txn, ItemKind::LivelihoodProject, &filter, options.sort.as_deref(), &page).await
+    })
+    .await?;
     Ok(feed(&req, "livelihood projects", "livelihood-projects", listing.map(LivelihoodProjectOut::from), |p| {
         let i = &p.item;
         let seq = match p.sub_seq {
@@ -216,7 +215,10 @@ pub async fn document_feed(
     let page = PageRequest::from_options(&options)?;
     let filters = request.filters;
     let filter = DocumentFilter::from_params(filters)?;
-    let listing = domain::documents::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
+    let listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::documents::list(txn, &filter, options.sort.as_deref(), &page).await
+    })
+    .await?;
     Ok(feed(&req, "documents", "documents", listing.map(DocumentOut::from), |d| {
         // A document is published when the source says, else on its issue date (China time).
         let issued = chrono::FixedOffset::east_opt(8 * 3600)

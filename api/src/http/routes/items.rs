@@ -6,6 +6,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
+    db,
     domain::{
         self,
         items::{
@@ -34,9 +35,12 @@ async fn list<T: Serialize + From<ItemRecord>>(
 ) -> Result<HttpResponse> {
     let ListRequest { options, filters } = request;
     let page = PageRequest::from_options(&options)?;
-    let listing =
-        domain::items::read::list(&state.db, kind, &ItemFilter::from_params(&filters)?, options.sort.as_deref(), &page)
-            .await?;
+    let filter = ItemFilter::from_params(&filters)?;
+    // A free-text search may be slow: stop it on the server if its client goes away.
+    let listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::items::read::list(txn, kind, &filter, options.sort.as_deref(), &page).await
+    })
+    .await?;
     list_response(state, req, &options, listing.map(T::from), &["city", "document"]).await
 }
 

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use uuid::Uuid;
 
 use crate::{
+    db,
     domain::{
         self,
         paging::PageRequest,
@@ -36,9 +37,11 @@ pub async fn list_leaders(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
-    let mut listing =
-        domain::people::list_leaders(&state.db, &NamedFilter::from_params(&filters)?, options.sort.as_deref(), &page)
-            .await?;
+    let filter = NamedFilter::from_params(&filters)?;
+    let mut listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::people::list_leaders(txn, &filter, options.sort.as_deref(), &page).await
+    })
+    .await?;
     let outs = with_cities(&state.db, std::mem::take(&mut listing.items), |r| r.city_id, leader_out).await?;
     list_response(&state, &req, &options, listing.with_items(outs), &["city"]).await
 }
@@ -76,9 +79,11 @@ pub async fn list_units(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
-    let mut listing =
-        domain::people::list_units(&state.db, &NamedFilter::from_params(&filters)?, options.sort.as_deref(), &page)
-            .await?;
+    let filter = NamedFilter::from_params(&filters)?;
+    let mut listing = db::cancel_on_drop(&state.db, async |txn| {
+        domain::people::list_units(txn, &filter, options.sort.as_deref(), &page).await
+    })
+    .await?;
     let outs = with_cities(&state.db, std::mem::take(&mut listing.items), |r| r.city_id, unit_out).await?;
     list_response(&state, &req, &options, listing.with_items(outs), &["city"]).await
 }

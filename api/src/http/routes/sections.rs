@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use uuid::Uuid;
 
 use crate::{
+    db,
     domain::{
         paging::PageRequest,
         pipeline,
@@ -36,7 +37,9 @@ pub async fn list_sections(
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
     let filter = SectionFilter::from_params(&filters)?;
-    let listing = sections::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
+    let listing =
+        db::cancel_on_drop(&state.db, async |txn| sections::list(txn, &filter, options.sort.as_deref(), &page).await)
+            .await?;
     list_response(&state, &req, &options, listing, &["city"]).await
 }
 
