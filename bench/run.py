@@ -18,6 +18,9 @@ BIN = ROOT / os.environ.get("BENCH_BIN", "target/release/duban")
 ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 SQLITE_ITEMS = int(os.environ.get("BENCH_SQLITE_ITEMS", "100000"))
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+# A regular expression: only the workloads whose names it finds are driven (all by default), to
+# measure one change quickly. The imports and start-up are always measured.
+ONLY = re.compile(os.environ.get("BENCH_ONLY", ""))
 PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PGBENCH = os.environ.get("PGBENCH", "pgbench")
 CITY = "900000"  # the first generated city
@@ -286,6 +289,8 @@ def table(rows):
 def measure(server, workloads, pg_url=None):
     rows = []
     for name, connections, path, options, statement in workloads:
+        if not ONLY.search(name):
+            continue
         pg = pgbench(pg_url, STATEMENTS[statement], connections) if pg_url and statement else None
         if options.pop("revalidate", False):
             # The tag as of now: writes measured earlier moved the head.
