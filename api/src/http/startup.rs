@@ -63,6 +63,7 @@ impl Application {
             trusted_proxies: config.serve.rate_limit.trusted_proxies.clone(),
             body_read_timeout: Duration::from_millis(config.serve.body_read_timeout_ms),
             ping_deadline: config.database.acquire_timeout(),
+            reporting_roles: config.serve.reporter_unit_roles.clone(),
             replica_state: None,
         }
         .with_replica(replica);

@@ -13,6 +13,7 @@ use actix_web::{
     http::header::{self, HeaderMap},
     web,
 };
+use entity::item_unit::UnitRole;
 use sea_orm::DatabaseConnection;
 
 use crate::{domain::auth::jwt::TokenKeys, http::rate_limiter::RateLimiter};
@@ -35,6 +36,8 @@ pub struct AppState {
     pub body_read_timeout: Duration,
     /// How long a health check waits for the database.
     pub ping_deadline: Duration,
+    /// The roles on an item that let a reporter's unit report on it.
+    pub reporting_roles: Vec<UnitRole>,
     /// The same state over the read replica, for [`AppState::for_reading`].
     pub replica_state: Option<web::Data<AppState>>,
 }
@@ -63,6 +66,7 @@ impl AppState {
                 trusted_proxies: self.trusted_proxies.clone(),
                 body_read_timeout: self.body_read_timeout,
                 ping_deadline: self.ping_deadline,
+                reporting_roles: self.reporting_roles.clone(),
                 replica_state: None,
             })
         });

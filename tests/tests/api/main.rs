@@ -16,6 +16,7 @@ mod lists;
 mod notices;
 mod ops;
 mod proxy;
+mod reports;
 mod seed;
 mod sync;
 mod writes;

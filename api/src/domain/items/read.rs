@@ -220,7 +220,7 @@ pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<V
 /// `column` is the city the filter names: by id, or by admin code as `= (SELECT id … code)`. A
 /// scalar subquery, not `IN`: the planner then knows it is one city, and walks the city's part of
 /// an index in the page's order instead of joining.
-fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
+pub(crate) fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
     match city {
         IdOrName::Id(id) => column.eq(*id),
         IdOrName::Name(code) => {
@@ -237,7 +237,7 @@ fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
 
 /// The ids of the named records (leaders or units), within the filter's city when it has one:
 /// a name is unique per city, so `unit=市发改局&city=…` resolves to one unit, not one per city.
-fn named_ids<E: EntityTrait>(
+pub(crate) fn named_ids<E: EntityTrait>(
     names: &[IdOrName],
     city: Option<&IdOrName>,
     id: E::Column,

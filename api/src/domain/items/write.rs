@@ -21,6 +21,7 @@ use crate::{
         filter::id_or_name,
         items::read::{get, load_records},
         journal::{Action, Change},
+        reports,
         resource::{Resource, WriteContext, snapshot},
         search,
     },
@@ -331,20 +332,18 @@ pub async fn item_snapshots(
         .collect()
 }
 
-/// Deletion records for the items with `ids`.
+/// Deletion records for the items with `ids` and for their progress reports, which go with them.
 pub async fn item_tombstones(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<Change>> {
-    Ok(item_snapshots(db, ids)
-        .await?
-        .into_iter()
-        .map(|(collection, id, city, before)| Change {
-            resource_type: collection,
-            resource_id: id,
-            city_id: Some(city),
-            action: Action::Delete,
-            before: Some(before),
-            after: None,
-        })
-        .collect())
+    let mut changes = reports::tombstones_of_items(db, &ids).await?;
+    changes.extend(item_snapshots(db, ids).await?.into_iter().map(|(collection, id, city, before)| Change {
+        resource_type: collection,
+        resource_id: id,
+        city_id: Some(city),
+        action: Action::Delete,
+        before: Some(before),
+        after: None,
+    }));
+    Ok(changes)
 }
 
 /// Defines a [`Resource`] for one kind of item.
@@ -407,12 +406,19 @@ macro_rules! item_resource {
             async fn delete(
                 db: &impl ConnectionTrait,
                 current: &$out,
-                _cascade: bool,
+                cascade: bool,
                 _: &WriteContext,
             ) -> Result<Vec<Change>> {
-                // Its unit rows go with it (ON DELETE CASCADE); nothing else refers to an item.
+                let reports = reports::tombstones_of_items(db, &[current.item.id]).await?;
+                if !cascade && !reports.is_empty() {
+                    return Err(ApiError::Conflict(format!(
+                        "the item has {} progress report(s); pass cascade=true to delete them with it",
+                        reports.len()
+                    )));
+                }
+                // Its unit rows and reports go with it (ON DELETE CASCADE).
                 item::Entity::delete_by_id(current.item.id).exec(db).await?;
-                Ok(Vec::new())
+                Ok(reports)
             }
         }
     };

@@ -20,6 +20,7 @@ use crate::views::{
     page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PARTIAL_JSON},
     people::{LeaderOut, UnitOut},
     problem::Problem,
+    reports::ReportOut,
     revisions::RevisionOut,
     sections::SectionDetailOut,
     users::UserOut,
@@ -147,6 +148,8 @@ list_option_docs! {
     SectionListOptions: sort ["number"] default "number", include ["city"], representations true;
     /// The options of the user list.
     UserListOptions: sort ["username", "created_at"] default "username", include ["city"], representations true;
+    /// The options of the report lists.
+    ReportListOptions: sort ["as_of", "created_at", "progress"] default "-as_of", include [], representations true;
     /// The options of revision lists.
     RevisionListOptions: sort ["seq"] default "seq", include [], representations true;
 }
@@ -220,6 +223,7 @@ listed! {
     LivelihoodProjectOut => "livelihood projects",
     UserOut => "users",
     RevisionOut => "revisions",
+    ReportOut => "progress reports",
 }
 
 /// The 200 response of a list of `T`: the page as JSON (`Page_T`, registered with the document's

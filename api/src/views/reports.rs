@@ -1,0 +1,151 @@
+//! Progress reports (督办 reports) as they cross the wire.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{item::ItemKind, item::Status};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::views::{
+    CityRef,
+    items::NameOrId,
+    revisions::ActorOut,
+    values::{NonBlank, double_option},
+};
+
+/// The item a report is on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportItemRef {
+    pub id: Uuid,
+    /// `work_item` or `livelihood_project`: which collection the item is in.
+    pub kind: ItemKind,
+}
+
+/// A unit, as a report names it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitRef {
+    pub id: Uuid,
+    #[schema(example = "市发改局")]
+    pub name: String,
+}
+
+/// A dated progress report by one of an item's units. The item's status and progress follow its
+/// latest report (by `as_of`, then by filing time).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f99",
+    "item": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f42", "kind": "work_item"},
+    "city": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f01", "code": "330382", "name": "乐清市"},
+    "unit": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f10", "name": "市发改局"},
+    "as_of": "2021-06-30", "status": "in_progress", "progress": 40,
+    "text": "已完成项目选址和可研批复。", "problems": "用地指标紧张。", "help_requested": "请市自然资源和规划局协调用地指标。",
+    "filed_by": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f77", "name": "fgj-reporter"},
+    "created_at": "2021-07-02T09:00:00Z", "updated_at": "2021-07-02T09:00:00Z"
+}))]
+pub struct ReportOut {
+    pub id: Uuid,
+    pub item: ReportItemRef,
+    pub city: CityRef,
+    /// The unit that reports.
+    pub unit: UnitRef,
+    /// The day the report speaks for.
+    pub as_of: NaiveDate,
+    pub status: Status,
+    /// 0–100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: i32,
+    /// 进展情况: what was done.
+    pub text: String,
+    /// 存在问题: what the unit met.
+    pub problems: Option<String>,
+    /// 需协调事项: what the unit cannot solve alone and asks help for.
+    pub help_requested: Option<String>,
+    /// The account that filed the report, named as it was then.
+    pub filed_by: ActorOut,
+    pub created_at: DateTime<Utc>,
+    /// When it was last corrected (every correction is a revision).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new progress report on the item of the URL.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"unit": "市发改局", "as_of": "2021-06-30", "status": "in_progress", "progress": 40, "text": "已完成项目选址和可研批复。", "problems": "用地指标紧张。", "help_requested": "请市自然资源和规划局协调用地指标。"}))]
+pub struct ReportIn {
+    /// The reporting unit's id, or its exact name; one of the item's units.
+    #[validate(nested)]
+    #[schema(inline)]
+    pub unit: NonBlank<100>,
+    /// The day the report speaks for.
+    #[validate(custom(function = "crate::views::values::valid_date"))]
+    pub as_of: NaiveDate,
+    pub status: Status,
+    #[validate(range(min = 0, max = 100))]
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: i32,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub text: NonBlank<5000>,
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*$")]
+    pub problems: Option<String>,
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*$")]
+    pub help_requested: Option<String>,
+}
+
+/// A correction of a report: the fields to change. The unit and the item cannot change; the
+/// report before the correction stays in its revisions. `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"progress": 45, "text": "已完成项目选址、可研批复和初步设计。"}))]
+pub struct ReportPatch {
+    #[validate(custom(function = "crate::views::values::valid_date"))]
+    pub as_of: Option<NaiveDate>,
+    pub status: Option<Status>,
+    #[validate(range(min = 0, max = 100))]
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: Option<i32>,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub text: Option<NonBlank<5000>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*$")]
+    pub problems: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*$")]
+    pub help_requested: Option<Option<String>>,
+}
+
+/// Parameters of the report lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportListParams {
+    /// City id or admin division code.
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
+    pub city: Option<String>,
+    /// Reports on the items of this document.
+    pub document: Option<Uuid>,
+    /// Reports by this unit (id or exact name); repeat or comma-separate for any of several.
+    #[serde(default)]
+    #[param(example = json!(["市发改局"]), value_type = Vec<NameOrId>)]
+    pub unit: Vec<String>,
+    /// Reports on the items this leader leads (id or exact name); repeat or comma-separate for
+    /// any of several.
+    #[serde(default)]
+    #[param(example = json!(["何学考"]), value_type = Vec<NameOrId>)]
+    pub leader: Vec<String>,
+    /// Reports as of this day or later.
+    #[param(example = "2021-04-01")]
+    pub from: Option<NaiveDate>,
+    /// Reports as of this day or earlier.
+    #[param(example = "2021-06-30")]
+    pub to: Option<NaiveDate>,
+}
