@@ -118,6 +118,10 @@ pub struct ServeConfig {
     /// reporter's unit file and correct progress reports on it.
     #[arg(long, env = "REPORTER_UNIT_ROLES", value_delimiter = ',', default_value = "lead,responsible,cooperating", value_parser = parse_unit_role)]
     pub reporter_unit_roles: Vec<UnitRole>,
+    /// The day the server takes for today (`YYYY-MM-DD`) in the overdue and stale filters, for
+    /// demonstrations, replays of past data and tests; unset: today in China Standard Time.
+    #[arg(long, env = "CLOCK_DATE")]
+    pub clock_date: Option<chrono::NaiveDate>,
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
 }
@@ -206,6 +210,7 @@ impl Config {
                 shutdown_delay_ms: 0,
                 shutdown_grace_ms: 30_000,
                 reporter_unit_roles: DEFAULT_REPORTING_ROLES.to_vec(),
+                clock_date: None,
                 rate_limit: RateLimitConfig::off(),
             },
         }

@@ -1,5 +1,5 @@
-//! Supervision: dated progress reports by units on items, and the units a reporter account
-//! speaks for.
+//! Supervision: dated progress reports by units on items, the units a reporter account speaks
+//! for, and items' due dates.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -52,10 +52,24 @@ impl MigrationTrait for Migration {
                 .take(),
             vec![index("user_units", &["unit_id"], false)],
         )
-        .await
+        .await?;
+        // SQLite adds a NOT NULL column only with a constant default; every write sets it, and
+        // existing items get the end of their period.
+        manager
+            .alter_table(Table::alter().table("items").add_column(date("due_on").default("1970-01-01")).take())
+            .await?;
+        let end_of_period = match manager.get_database_backend() {
+            sea_orm::DbBackend::Postgres => "make_date(period_end, 12, 31)",
+            _ => "printf('%04d-12-31', period_end)",
+        };
+        manager.get_connection().execute_unprepared(&format!("UPDATE items SET due_on = {end_of_period}")).await?;
+        // Overdue and due-date filters within a city.
+        manager.create_index(index("items", &["city_id", "due_on"], false)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(Index::drop().name("ix_items_city_id_due_on").table("items").to_owned()).await?;
+        manager.alter_table(Table::alter().table("items").drop_column("due_on").take()).await?;
         drop_tables(manager, &["user_units", "progress_reports"]).await
     }
 }

@@ -404,6 +404,7 @@ fn items_of(
             remarks,
             period_start: section.period_start,
             period_end: section.period_end,
+            due_on: item::end_of_period(section.period_end),
             status,
             progress,
             progress_note: None,

@@ -20,7 +20,7 @@ use crate::{
         middleware::{caching, deadline, hardening, metrics, rate_limit, request_id},
         openapi,
         rate_limiter::RateLimiter,
-        state::{AppState, Draining},
+        state::{AppState, Clock, Draining},
     },
 };
 
@@ -64,6 +64,7 @@ impl Application {
             body_read_timeout: Duration::from_millis(config.serve.body_read_timeout_ms),
             ping_deadline: config.database.acquire_timeout(),
             reporting_roles: config.serve.reporter_unit_roles.clone(),
+            clock: Clock { fixed: config.serve.clock_date },
             replica_state: None,
         }
         .with_replica(replica);

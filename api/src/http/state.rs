@@ -13,6 +13,7 @@ use actix_web::{
     http::header::{self, HeaderMap},
     web,
 };
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::item_unit::UnitRole;
 use sea_orm::DatabaseConnection;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub ping_deadline: Duration,
     /// The roles on an item that let a reporter's unit report on it.
     pub reporting_roles: Vec<UnitRole>,
+    /// What the server takes for today.
+    pub clock: Clock,
     /// The same state over the read replica, for [`AppState::for_reading`].
     pub replica_state: Option<web::Data<AppState>>,
 }
@@ -67,12 +70,37 @@ impl AppState {
                 body_read_timeout: self.body_read_timeout,
                 ping_deadline: self.ping_deadline,
                 reporting_roles: self.reporting_roles.clone(),
+                clock: self.clock.clone(),
                 replica_state: None,
             })
         });
         self
     }
 }
+
+/// What the server takes for today: the date in China Standard Time (UTC+8), where every city's
+/// deadlines fall, unless fixed (`CLOCK_DATE`). Reads that depend on it (overdue, stale) take it
+/// from here, so a test fixes the day instead of waiting for one.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    pub fixed: Option<NaiveDate>,
+}
+
+impl Clock {
+    /// Today's date.
+    pub fn today(&self) -> NaiveDate {
+        self.fixed.unwrap_or_else(|| (Utc::now() + chrono::Duration::hours(CHINA_UTC_OFFSET_HOURS)).date_naive())
+    }
+
+    /// When today began: answers that depend on the day change then, whatever the change log says.
+    pub fn start_of_today(&self) -> DateTime<Utc> {
+        let midnight = self.today().and_time(chrono::NaiveTime::MIN).and_utc();
+        midnight - chrono::Duration::hours(CHINA_UTC_OFFSET_HOURS)
+    }
+}
+
+/// China Standard Time, which has no daylight saving.
+const CHINA_UTC_OFFSET_HOURS: i64 = 8;
 
 /// Whether the server has been asked to stop; shared by the signal handler and every worker.
 #[derive(Debug, Clone, Default)]

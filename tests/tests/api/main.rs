@@ -8,6 +8,7 @@ mod caching;
 mod concurrency;
 mod contract;
 mod dashboards;
+mod deadlines;
 mod docs;
 mod errors;
 mod feeds;

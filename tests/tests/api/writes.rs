@@ -760,7 +760,14 @@ async fn a_sections_new_period_reaches_its_items(backend: Backend) {
     let last = item_history.last().expect("a revision");
     assert_eq!(last["action"], "update");
     assert_eq!(last["actor"], json!({"id": admin.id, "name": admin.username}));
-    assert_eq!(last["changes"], json!({"period": {"before": "2021-2025", "after": "2021-2026"}}));
+    // A due date left at its default follows the period.
+    assert_eq!(
+        last["changes"],
+        json!({
+            "period": {"before": "2021-2025", "after": "2021-2026"},
+            "due_on": {"before": "2025-12-31", "after": "2026-12-31"}
+        })
+    );
     let section_history = history(&app, &admin.token, "sections", id).await;
     assert_eq!(
         section_history.last().expect("a revision")["changes"],

@@ -45,6 +45,7 @@ pub struct ItemDraft {
     pub leader: Option<String>,
     pub units: Vec<UnitAssignmentIn>,
     pub remarks: Option<String>,
+    pub due_on: Option<chrono::NaiveDate>,
     pub status: Option<Status>,
     pub progress: Option<i32>,
     pub progress_note: Option<String>,
@@ -62,6 +63,7 @@ impl From<WorkItemIn> for ItemDraft {
             leader: input.leader,
             units: input.units,
             remarks: input.remarks,
+            due_on: input.due_on,
             status: input.status,
             progress: input.progress,
             progress_note: input.progress_note,
@@ -82,6 +84,7 @@ impl From<LivelihoodProjectIn> for ItemDraft {
             leader: input.leader,
             units: input.units,
             remarks: input.remarks,
+            due_on: input.due_on,
             status: input.status,
             progress: input.progress,
             progress_note: input.progress_note,
@@ -220,6 +223,7 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
         remarks: draft.remarks,
         period_start: section.period_start,
         period_end: section.period_end,
+        due_on: draft.due_on.unwrap_or_else(|| item::end_of_period(section.period_end)),
         status: draft.status.unwrap_or(Status::NotStarted),
         progress: draft.progress.unwrap_or(0),
         progress_note: draft.progress_note,
@@ -265,6 +269,9 @@ pub async fn replace(
         updated_at: Set(ctx.now),
         ..Default::default()
     };
+    if let Some(due_on) = draft.due_on {
+        active.due_on = Set(due_on);
+    }
     if let Some(status) = draft.status {
         active.status = Set(status);
     }
@@ -293,6 +300,9 @@ pub async fn patch(
     }
     if let Some(remarks) = patch.remarks {
         active.remarks = Set(remarks);
+    }
+    if let Some(due_on) = patch.due_on {
+        active.due_on = Set(due_on);
     }
     if let Some(status) = patch.status {
         active.status = Set(status);

@@ -18,7 +18,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -42,9 +42,11 @@ fn hex(digest: impl AsRef<[u8]>, bytes: usize) -> String {
 
 /// The prefix of this request's list tags at `head`: `"c<head>-<request>-`. Any write moves the
 /// head; the request digest keeps one list's tag from validating another's.
-fn tag_prefix(req: &ServiceRequest, head: Head) -> String {
+fn tag_prefix(req: &ServiceRequest, head: Head, today: NaiveDate) -> String {
     let mut digest = Sha256::new();
     digest.update(req.uri().to_string());
+    // Some lists depend on the day (overdue, stale): yesterday's tag does not validate today's.
+    digest.update(today.to_string());
     for name in SELECTING_HEADERS {
         digest.update([0]);
         if let Some(value) = req.headers().get(name) {
@@ -123,9 +125,12 @@ pub async fn conditional_get(
         }
         _ => None,
     };
-    let Some(head) = head else {
+    let (Some(head), Some(state)) = (head, state) else {
         return Ok(drop_body(next.call(req).await?.map_into_boxed_body()));
     };
+    // What depends on the day may have changed at midnight without a write.
+    let head = Head { at: head.at.map(|at| at.max(state.clock.start_of_today())), ..head };
+    let today = state.clock.today();
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let if_modified_since = req
         .headers()
@@ -134,7 +139,7 @@ pub async fn conditional_get(
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
         .map(|t| t.with_timezone(&Utc));
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let prefix = tag_prefix(&req, head);
+    let prefix = tag_prefix(&req, head, today);
     // A list tag of this request at this head names what the client holds: answer without running
     // the request. (`*` is never short-circuited: an error or a missing resource must say so.)
     if let Some(value) = if_none_match.as_deref().filter(|value| names_this_head(value, &prefix)) {

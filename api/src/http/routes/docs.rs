@@ -133,9 +133,9 @@ macro_rules! list_option_docs {
 
 list_option_docs! {
     /// The options of the work item and livelihood project lists.
-    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at"] default "seq", include ["city", "document"], representations true;
+    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at", "due_on"] default "seq", include ["city", "document"], representations true;
     /// The options of the item feeds.
-    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at"] default "-updated_at", include [], representations false;
+    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at", "due_on"] default "-updated_at", include [], representations false;
     /// The options of the document list.
     DocumentListOptions: sort ["issued_on", "doc_number", "created_at", "updated_at"] default "-issued_on", include ["city"], representations true;
     /// The options of the document feed.

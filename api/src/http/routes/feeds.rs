@@ -147,7 +147,7 @@ pub async fn work_item_feed(
     let listing = domain::items::read::list(
         &state.db,
         ItemKind::WorkItem,
-        &ItemFilter::from_params(&request.filters)?,
+        &ItemFilter::from_params(&request.filters, state.clock.today())?,
         options.sort.as_deref(),
         &page,
     )
@@ -183,7 +183,7 @@ pub async fn livelihood_project_feed(
 ) -> Result<HttpResponse> {
     let options = feed_options(request.options)?;
     let page = PageRequest::from_options(&options)?;
-    let filter = ItemFilter::from_params(&request.filters)?;
+    let filter = ItemFilter::from_params(&request.filters, state.clock.today())?;
     let listing =
         domain::items::read::list(&state.db, ItemKind::LivelihoodProject, &filter, options.sort.as_deref(), &page)
             .await?;

@@ -34,9 +34,14 @@ async fn list<T: Serialize + From<ItemRecord>>(
 ) -> Result<HttpResponse> {
     let ListRequest { options, filters } = request;
     let page = PageRequest::from_options(&options)?;
-    let listing =
-        domain::items::read::list(&state.db, kind, &ItemFilter::from_params(&filters)?, options.sort.as_deref(), &page)
-            .await?;
+    let listing = domain::items::read::list(
+        &state.db,
+        kind,
+        &ItemFilter::from_params(&filters, state.clock.today())?,
+        options.sort.as_deref(),
+        &page,
+    )
+    .await?;
     list_response(state, req, &options, listing.map(T::from), &["city", "document"]).await
 }
 
