@@ -27,7 +27,10 @@ use crate::{
     error::{ApiError, FieldError, Result},
     views::{
         CityRef,
-        reports::{ReportIn, ReportItemRef, ReportListParams, ReportOut, ReportPatch, UnitRef},
+        reports::{
+            MissingReportOut, MissingReportParams, ReportIn, ReportItemRef, ReportListParams, ReportOut, ReportPatch,
+            UnitRef, reporting_period,
+        },
         revisions::ActorOut,
         values::{IdOrName, split_values},
     },
@@ -476,4 +479,114 @@ impl Resource for Reports {
         follow_latest_report(db, current.item.id, ctx).await?;
         Ok(Vec::new())
     }
+}
+
+/// Which owed reports a list asks about.
+#[derive(Debug, Clone)]
+pub struct MissingFilter {
+    /// The first and last day of the reporting period.
+    pub period: (chrono::NaiveDate, chrono::NaiveDate),
+    pub city: Option<IdOrName>,
+    pub units: Vec<IdOrName>,
+    /// The roles on an item that owe reports (those that let a unit report).
+    pub roles: Vec<UnitRole>,
+}
+
+impl MissingFilter {
+    /// The filter the query parameters ask for; `roles` are the roles that report.
+    pub fn from_params(params: &MissingReportParams, roles: &[UnitRole]) -> Result<Self> {
+        let period = reporting_period(params.period.trim()).ok_or_else(|| {
+            ApiError::bad_field("period", "must be a quarter such as 2021-Q2 or a month such as 2021-06")
+        })?;
+        Ok(Self {
+            period,
+            city: params.city.as_deref().map(IdOrName::parse_city).transpose()?,
+            units: split_values(&params.unit).into_iter().map(IdOrName::parse).collect(),
+            roles: roles.to_vec(),
+        })
+    }
+}
+
+/// An owed report, read in one statement.
+#[derive(Debug, Clone, FromQueryResult)]
+struct MissingRow {
+    item_id: Uuid,
+    item_kind: ItemKind,
+    city_id: Uuid,
+    city_code: String,
+    city_name: String,
+    unit_id: Uuid,
+    unit_name: String,
+    role: UnitRole,
+    due_on: chrono::NaiveDate,
+}
+
+impl From<MissingRow> for MissingReportOut {
+    fn from(r: MissingRow) -> Self {
+        Self {
+            item: ReportItemRef { id: r.item_id, kind: r.item_kind },
+            city: CityRef { id: r.city_id, code: r.city_code, name: r.city_name },
+            unit: UnitRef { id: r.unit_id, name: r.unit_name },
+            role: r.role,
+            due_on: r.due_on,
+        }
+    }
+}
+
+/// One page of the reports owed for a period: every unit in a reporting role on an item whose
+/// period covers part of it, that is neither completed nor cancelled, and that the unit filed no
+/// report on `as_of` within the period. In item order, then unit.
+pub async fn missing(
+    db: &impl ConnectionTrait,
+    filter: &MissingFilter,
+    page: &PageRequest,
+) -> Result<Listing<MissingReportOut>> {
+    use chrono::Datelike;
+    use item_unit::Column as U;
+    use progress_report::Column as R;
+    use sea_orm::sea_query::ExprTrait;
+    let (start, end) = filter.period;
+    let reported = Query::select()
+        .expr(Expr::val(1))
+        .from(progress_report::Entity)
+        .and_where(Expr::col((progress_report::Entity, R::ItemId)).equals((item_unit::Entity, U::ItemId)))
+        .and_where(Expr::col((progress_report::Entity, R::UnitId)).equals((item_unit::Entity, U::UnitId)))
+        .and_where(Expr::col((progress_report::Entity, R::AsOf)).between(start, end))
+        .take();
+    let mut select = item_unit::Entity::find()
+        .select_only()
+        .column_as(Expr::col((item_unit::Entity, U::ItemId)), "item_id")
+        .column_as(Expr::col((item::Entity, item::Column::Kind)), "item_kind")
+        .column_as(Expr::col((item::Entity, item::Column::CityId)), "city_id")
+        .column_as(Expr::col((city::Entity, city::Column::Code)), "city_code")
+        .column_as(Expr::col((city::Entity, city::Column::Name)), "city_name")
+        .column_as(Expr::col((item_unit::Entity, U::UnitId)), "unit_id")
+        .column_as(Expr::col((unit::Entity, unit::Column::Name)), "unit_name")
+        .column_as(Expr::col((item_unit::Entity, U::Role)), "role")
+        .column_as(Expr::col((item::Entity, item::Column::DueOn)), "due_on")
+        .join(JoinType::InnerJoin, item_unit::Relation::Item.def())
+        .join(JoinType::InnerJoin, item_unit::Relation::Unit.def())
+        .join(JoinType::InnerJoin, item::Relation::City.def())
+        .filter(U::Role.is_in(filter.roles.iter().copied()))
+        .filter(item::Column::Status.is_not_in([item::Status::Completed, item::Status::Cancelled]))
+        .filter(item::Column::PeriodStart.lte(end.year()))
+        .filter(item::Column::PeriodEnd.gte(start.year()))
+        .filter(Expr::exists(reported).not());
+    if let Some(city) = &filter.city {
+        select = select.filter(in_city(item::Column::CityId, city));
+    }
+    if !filter.units.is_empty() {
+        let units = named_ids::<unit::Entity>(
+            &filter.units,
+            filter.city.as_ref(),
+            unit::Column::Id,
+            unit::Column::Name,
+            unit::Column::CityId,
+        );
+        select = select.filter(U::UnitId.in_subquery(units));
+    }
+    let item = SortColumn::new(Expr::col((item_unit::Entity, U::ItemId)), "/item/id", KeyKind::Uuid);
+    let unit = SortColumn::new(Expr::col((item_unit::Entity, U::UnitId)), "/unit/id", KeyKind::Uuid);
+    let ordering = resolve_sort(None, &[SortKey::new("item", vec![item])], unit)?;
+    Ok(fetch_as::<_, MissingRow>(db, select, ordering, page).await?.map(MissingReportOut::from))
 }

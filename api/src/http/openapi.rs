@@ -20,7 +20,7 @@ use crate::{
         items::{LivelihoodProjectOut, WorkItemOut},
         page::{Page, PageLinks, PartialPage},
         people::{LeaderOut, UnitOut},
-        reports::ReportOut,
+        reports::{MissingReportOut, ReportOut},
         revisions::RevisionOut,
         sections::SectionDetailOut,
         users::UserOut,
@@ -109,7 +109,7 @@ macro_rules! api {
                 crate::views::stats::GroupBy, crate::views::items::NameOrId, crate::views::items::StatusList,
                 // The list pages, which the lists' 200 responses (`ListOk`) refer to by name.
                 Page<CityOut>, Page<DocumentOut>, Page<SectionDetailOut>, Page<LeaderOut>, Page<UnitOut>,
-                Page<WorkItemOut>, Page<LivelihoodProjectOut>, Page<UserOut>, Page<RevisionOut>, Page<ReportOut>, PartialPage, PageLinks, RevisionOut,
+                Page<WorkItemOut>, Page<LivelihoodProjectOut>, Page<UserOut>, Page<RevisionOut>, Page<ReportOut>, Page<MissingReportOut>, PartialPage, PageLinks, RevisionOut,
             )),
             paths($($($v1)::+,)+ $($($root)::+),+),
             tags(
@@ -201,6 +201,8 @@ api! {
         reports::list_livelihood_project_reports,
         reports::create_livelihood_project_report,
         reports::list_reports,
+        // Before `/reports/{id}`, which would take `missing` for an id.
+        reports::list_missing_reports,
         reports::get_report,
         reports::patch_report,
         reports::report_revisions,

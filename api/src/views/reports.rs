@@ -1,7 +1,7 @@
 //! Progress reports (督办 reports) as they cross the wire.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{item::ItemKind, item::Status};
+use entity::{item::ItemKind, item::Status, item_unit::UnitRole};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -148,4 +148,74 @@ pub struct ReportListParams {
     /// Reports as of this day or earlier.
     #[param(example = "2021-06-30")]
     pub to: Option<NaiveDate>,
+}
+
+/// A report a unit owes: one of its items, active in the period, that it has not reported on
+/// (no report `as_of` within the period).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MissingReportOut {
+    pub item: ReportItemRef,
+    pub city: CityRef,
+    /// The unit that owes the report.
+    pub unit: UnitRef,
+    /// The unit's role on the item.
+    pub role: UnitRole,
+    /// When the item is due.
+    pub due_on: NaiveDate,
+}
+
+/// Parameters of the list of missing reports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MissingReportParams {
+    /// The reporting period: a quarter (`2021-Q2`) or a month (`2021-06`).
+    #[param(example = "2021-Q2", pattern = "^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$")]
+    pub period: String,
+    /// City id or admin division code.
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
+    pub city: Option<String>,
+    /// Only these units (id or exact name); repeat or comma-separate for any of several.
+    #[serde(default)]
+    #[param(example = json!(["市发改局"]), value_type = Vec<NameOrId>)]
+    pub unit: Vec<String>,
+}
+
+/// The first and last day of a reporting period, `2021-Q2` or `2021-06`; `None` when malformed.
+pub fn reporting_period(period: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (year, part) = period.split_once('-')?;
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i32 = year.parse().ok()?;
+    let (first_month, months) = match part.strip_prefix('Q') {
+        Some(quarter) if quarter.len() == 1 => {
+            (3 * quarter.parse::<u32>().ok().filter(|q| (1..=4).contains(q))? - 2, 3)
+        }
+        Some(_) => return None,
+        None if part.len() == 2 => (part.parse::<u32>().ok().filter(|m| (1..=12).contains(m))?, 1),
+        None => return None,
+    };
+    let start = NaiveDate::from_ymd_opt(year, first_month, 1)?;
+    let next = start.checked_add_months(chrono::Months::new(months))?;
+    Some((start, next.pred_opt()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_quarters_or_months() {
+        let day = |s: &str| s.parse::<NaiveDate>().ok();
+        assert_eq!(reporting_period("2021-Q2"), day("2021-04-01").zip(day("2021-06-30")));
+        assert_eq!(reporting_period("2021-Q4"), day("2021-10-01").zip(day("2021-12-31")));
+        assert_eq!(reporting_period("2024-02"), day("2024-02-01").zip(day("2024-02-29")));
+        for bad in ["2021", "2021-Q5", "2021-Q0", "2021-13", "2021-6", "21-Q1", "2021-Q12"] {
+            assert_eq!(reporting_period(bad), None, "{bad}");
+        }
+    }
 }

@@ -19,6 +19,7 @@ on_both_backends!(
     the_roles_that_let_a_unit_report_are_a_setting,
     reports_reach_the_change_feed_and_replay_to_what_the_api_shows,
     an_item_with_reports_is_deleted_only_with_them,
+    missing_reports_for_a_quarter_are_the_units_items_without_one,
 );
 
 /// The reporting unit most tests use, and the city it is in.
@@ -432,4 +433,54 @@ async fn an_item_with_reports_is_deleted_only_with_them(backend: Backend) {
     let actions: Vec<&str> =
         history["items"].as_array().expect("items").iter().map(|r| r["action"].as_str().expect("action")).collect();
     assert_eq!(actions, ["create", "delete"]);
+}
+
+async fn missing_reports_for_a_quarter_are_the_units_items_without_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let editor = app.token(UserRole::Editor, Some(YUEQING)).await;
+    let of_unit = items(&app).await.of_unit;
+    let filter = [("city", YUEQING), ("unit", UNIT)];
+    let mut owing: Vec<String> = Vec::new();
+    for collection in ["work-items", "livelihood-projects"] {
+        for item in app.get_all(&format!("/api/v1/{collection}"), &filter).await {
+            owing.push(item["id"].as_str().expect("id").to_owned());
+        }
+    }
+    // One item reported on in the quarter, one only before it, one completed.
+    file_ok(&app, &admin, &of_unit[0], report("2021-05-15", "in_progress", 20)).await;
+    file_ok(&app, &admin, &of_unit[1], report("2021-03-31", "in_progress", 10)).await;
+    let path = format!("/api/v1/work-items/{}", of_unit[2]);
+    let done = json!({"status": "completed", "progress": 100});
+    app.send(Method::PATCH, &path, Some(&editor), Some(done), &[]).await.expect(StatusCode::OK);
+
+    let owed = |period: &'static str| {
+        let app = &app;
+        async move {
+            let mut query = filter.to_vec();
+            query.push(("period", period));
+            let listed = app.get_all("/api/v1/reports/missing", &query).await;
+            for entry in &listed {
+                assert_eq!(entry["unit"]["name"], UNIT);
+                assert_eq!(entry["city"]["code"], YUEQING);
+            }
+            let mut ids: Vec<String> =
+                listed.iter().map(|entry| entry["item"]["id"].as_str().expect("id").to_owned()).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let expected = |reported: &str| {
+        let mut ids: Vec<String> = owing.iter().filter(|id| **id != reported && **id != of_unit[2]).cloned().collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(owed("2021-Q2").await, expected(&of_unit[0]));
+    assert_eq!(owed("2021-Q1").await, expected(&of_unit[1]));
+    // By month: the May report covers May only.
+    assert_eq!(owed("2021-05").await, expected(&of_unit[0]));
+    assert_eq!(owed("2021-06").await.len(), owing.len() - 1);
+
+    app.get_problem("/api/v1/reports/missing", &[("period", "2021-Q5")], StatusCode::BAD_REQUEST).await;
+    app.get_problem("/api/v1/reports/missing", &[], StatusCode::BAD_REQUEST).await;
 }

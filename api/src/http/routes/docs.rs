@@ -20,7 +20,7 @@ use crate::views::{
     page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PARTIAL_JSON},
     people::{LeaderOut, UnitOut},
     problem::Problem,
-    reports::ReportOut,
+    reports::{MissingReportOut, ReportOut},
     revisions::RevisionOut,
     sections::SectionDetailOut,
     users::UserOut,
@@ -150,6 +150,8 @@ list_option_docs! {
     UserListOptions: sort ["username", "created_at"] default "username", include ["city"], representations true;
     /// The options of the report lists.
     ReportListOptions: sort ["as_of", "created_at", "progress"] default "-as_of", include [], representations true;
+    /// The options of the list of missing reports.
+    MissingReportOptions: sort ["item"] default "item", include [], representations true;
     /// The options of revision lists.
     RevisionListOptions: sort ["seq"] default "seq", include [], representations true;
 }
@@ -224,6 +226,7 @@ listed! {
     UserOut => "users",
     RevisionOut => "revisions",
     ReportOut => "progress reports",
+    MissingReportOut => "missing reports",
 }
 
 /// The 200 response of a list of `T`: the page as JSON (`Page_T`, registered with the document's

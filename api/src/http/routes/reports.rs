@@ -11,7 +11,7 @@ use crate::{
         auth::AuthUser,
         paging::PageRequest,
         pipeline::{self, Update},
-        reports::{self, NewReport, ReportFilter, Reports},
+        reports::{self, MissingFilter, NewReport, ReportFilter, Reports},
     },
     error::Result,
     http::{
@@ -19,12 +19,12 @@ use crate::{
         respond::{list::list_response, resource::tagged},
         routes::{
             crud::{self, CreateErrors, UpdateErrors},
-            docs::{GetErrors, ListErrors, ListOk, ReportListOptions, RevisionListOptions},
+            docs::{GetErrors, ListErrors, ListOk, MissingReportOptions, ReportListOptions, RevisionListOptions},
         },
         state::AppState,
     },
     views::{
-        reports::{ReportIn, ReportListParams, ReportOut, ReportPatch},
+        reports::{MissingReportOut, MissingReportParams, ReportIn, ReportListParams, ReportOut, ReportPatch},
         revisions::{NoFilters, RevisionOut},
     },
 };
@@ -133,6 +133,30 @@ pub async fn list_reports(
     list_response(&state, &req, &options, listing, &[]).await
 }
 
+/// List the reports units owe for a period: each unit in a reporting role (`REPORTER_UNIT_ROLES`)
+/// on an item whose period covers part of it and that is neither completed nor cancelled, that has
+/// filed no report with `as_of` in the period. The period sets the reporting cycle: a quarter
+/// (`2021-Q2`) or a month (`2021-06`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/missing",
+    tag = "reports",
+    operation_id = "list_missing_reports",
+    params(MissingReportOptions, MissingReportParams),
+    responses(ListOk<MissingReportOut>, ListErrors)
+)]
+#[get("/reports/missing")]
+pub async fn list_missing_reports(
+    ReadState(state): ReadState,
+    ListRequest { options, filters }: ListRequest<MissingReportParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let page = PageRequest::from_options(&options)?;
+    let filter = MissingFilter::from_params(&filters, &state.reporting_roles)?;
+    let listing = reports::missing(&state.db, &filter, &page).await?;
+    list_response(&state, &req, &options, listing, &[]).await
+}
+
 /// Get a progress report.
 #[utoipa::path(
     get,
@@ -166,7 +190,8 @@ pub async fn get_report(ReadState(state): ReadState, id: web::Path<Uuid>) -> Res
         UpdateErrors
     )
 )]
-#[patch("/reports/{id}")]
+// Hex digits and dashes only, so that `PATCH /reports/missing` is a 405, not this route's 401.
+#[patch("/reports/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_report(
     state: web::Data<AppState>,
     auth: AuthUser,
