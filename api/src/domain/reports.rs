@@ -28,8 +28,9 @@ use crate::{
     views::{
         CityRef,
         reports::{
-            MissingReportOut, MissingReportParams, ReportIn, ReportItemRef, ReportListParams, ReportOut, ReportPatch,
-            UnitRef, reporting_period,
+            Interval, MissingReportOut, MissingReportParams, ReportIn, ReportItemRef, ReportListParams, ReportOut,
+            ReportPatch, ReportTrendsOut, TrendBucketOut, TrendGroupBy, TrendGroupOut, UnitRef, bucket_of,
+            reporting_period,
         },
         revisions::ActorOut,
         values::{IdOrName, split_values},
@@ -589,4 +590,93 @@ pub async fn missing(
     let unit = SortColumn::new(Expr::col((item_unit::Entity, U::UnitId)), "/unit/id", KeyKind::Uuid);
     let ordering = resolve_sort(None, &[SortKey::new("item", vec![item])], unit)?;
     Ok(fetch_as::<_, MissingRow>(db, select, ordering, page).await?.map(MissingReportOut::from))
+}
+
+/// A report with what a trend groups and counts it by.
+#[derive(Debug, Clone, FromQueryResult)]
+struct TrendRow {
+    item_id: Uuid,
+    as_of: chrono::NaiveDate,
+    progress: i32,
+    status: item::Status,
+    due_on: chrono::NaiveDate,
+    city_id: Uuid,
+    city_name: String,
+    unit_id: Uuid,
+    unit_name: String,
+    leader_id: Option<Uuid>,
+    leader_name: Option<String>,
+}
+
+#[derive(Default)]
+struct Bucket {
+    name: String,
+    reports: u64,
+    progress: i64,
+    items: std::collections::BTreeSet<Uuid>,
+    completed: std::collections::BTreeSet<Uuid>,
+    overdue: std::collections::BTreeSet<Uuid>,
+}
+
+/// The reports `filter` selects, counted per interval of `as_of` and per group. Reads the
+/// matching reports' few columns in one statement and counts them here.
+pub async fn trends(
+    db: &impl ConnectionTrait,
+    filter: &ReportFilter,
+    interval: Interval,
+    group_by: TrendGroupBy,
+) -> Result<ReportTrendsOut> {
+    use progress_report::Column as R;
+    let rows = progress_report::Entity::find()
+        .select_only()
+        .columns([R::ItemId, R::AsOf, R::Progress, R::Status, R::CityId, R::UnitId])
+        .column_as(Expr::col((item::Entity, item::Column::DueOn)), "due_on")
+        .column_as(Expr::col((city::Entity, city::Column::Name)), "city_name")
+        .column_as(Expr::col((unit::Entity, unit::Column::Name)), "unit_name")
+        .column_as(Expr::col((item::Entity, item::Column::LeaderId)), "leader_id")
+        .column_as(Expr::col((entity::leader::Entity, entity::leader::Column::Name)), "leader_name")
+        .join(JoinType::InnerJoin, progress_report::Relation::Item.def())
+        .join(JoinType::InnerJoin, progress_report::Relation::City.def())
+        .join(JoinType::InnerJoin, progress_report::Relation::Unit.def())
+        .join(JoinType::LeftJoin, item::Relation::Leader.def())
+        .filter(filter.condition())
+        .into_model::<TrendRow>()
+        .all(db)
+        .await?;
+    let mut buckets: std::collections::BTreeMap<(String, Uuid), Bucket> = std::collections::BTreeMap::new();
+    for row in rows {
+        let (group, name) = match group_by {
+            TrendGroupBy::City => (row.city_id, row.city_name),
+            TrendGroupBy::Unit => (row.unit_id, row.unit_name),
+            TrendGroupBy::Leader => match row.leader_id.zip(row.leader_name) {
+                Some(leader) => leader,
+                None => continue,
+            },
+        };
+        let bucket = buckets.entry((bucket_of(row.as_of, interval), group)).or_default();
+        bucket.name = name;
+        bucket.reports += 1;
+        bucket.progress += i64::from(row.progress);
+        bucket.items.insert(row.item_id);
+        if row.status == item::Status::Completed {
+            bucket.completed.insert(row.item_id);
+        }
+        if row.as_of > row.due_on && !matches!(row.status, item::Status::Completed | item::Status::Cancelled) {
+            bucket.overdue.insert(row.item_id);
+        }
+    }
+    let mut out: Vec<TrendBucketOut> = buckets
+        .into_iter()
+        .map(|((period, id), b)| TrendBucketOut {
+            period,
+            group: TrendGroupOut { id, name: b.name },
+            reports: b.reports,
+            items: b.items.len() as u64,
+            average_progress: (b.progress as f64 / b.reports as f64 * 10.0).round() / 10.0,
+            completed: b.completed.len() as u64,
+            overdue: b.overdue.len() as u64,
+        })
+        .collect();
+    out.sort_by(|a, b| a.period.cmp(&b.period).then_with(|| a.group.name.cmp(&b.group.name)));
+    Ok(ReportTrendsOut { interval, group_by, buckets: out })
 }

@@ -216,6 +216,7 @@ api! {
         imports::create_import,
         stats::work_item_stats,
         stats::livelihood_project_stats,
+        reports::report_trends,
         feeds::work_item_feed,
         feeds::livelihood_project_feed,
         feeds::document_feed,

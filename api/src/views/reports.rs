@@ -219,3 +219,98 @@ mod tests {
         }
     }
 }
+
+/// The length of a trend's buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    Month,
+    Quarter,
+}
+
+/// What a trend's buckets are split by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendGroupBy {
+    /// The report's city.
+    City,
+    /// The reporting unit.
+    Unit,
+    /// The leader of the item reported on (items without one are left out).
+    Leader,
+}
+
+/// Parameters of the report trends.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportTrendParams {
+    /// `month` or `quarter` (of the reports' `as_of`).
+    pub interval: Interval,
+    /// `city` (default), `unit` or `leader`.
+    pub group_by: Option<TrendGroupBy>,
+    /// City id or admin division code.
+    #[param(
+        example = "330382",
+        pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
+    pub city: Option<String>,
+    /// Reports by this unit (id or exact name); repeat or comma-separate for any of several.
+    #[serde(default)]
+    #[param(value_type = Vec<NameOrId>)]
+    pub unit: Vec<String>,
+    /// Reports on items of this leader (id or exact name); repeat or comma-separate for several.
+    #[serde(default)]
+    #[param(value_type = Vec<NameOrId>)]
+    pub leader: Vec<String>,
+    /// Reports as of this day or later.
+    pub from: Option<NaiveDate>,
+    /// Reports as of this day or earlier.
+    pub to: Option<NaiveDate>,
+}
+
+/// A city, unit or leader a trend bucket is about.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrendGroupOut {
+    pub id: Uuid,
+    #[schema(example = "市发改局")]
+    pub name: String,
+}
+
+/// One bucket of a trend: the reports of one interval and one group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrendBucketOut {
+    /// `2021-06` (month) or `2021-Q2` (quarter).
+    #[schema(example = "2021-Q2")]
+    pub period: String,
+    pub group: TrendGroupOut,
+    /// Reports with `as_of` in the period.
+    pub reports: u64,
+    /// Items they are on.
+    pub items: u64,
+    /// The mean of the reports' progress.
+    pub average_progress: f64,
+    /// Items with a report of status `completed` in the period.
+    pub completed: u64,
+    /// Items reported on in the period past their due date while neither completed nor cancelled.
+    pub overdue: u64,
+}
+
+/// Trends of the progress reports over time, for dashboards.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"interval": "quarter", "group_by": "unit", "buckets": [{"period": "2021-Q2", "group": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f10", "name": "市发改局"}, "reports": 12, "items": 9, "average_progress": 41.5, "completed": 1, "overdue": 0}]}))]
+pub struct ReportTrendsOut {
+    pub interval: Interval,
+    pub group_by: TrendGroupBy,
+    /// By period, then group name.
+    pub buckets: Vec<TrendBucketOut>,
+}
+
+/// The bucket of `day`: `2021-06` or `2021-Q2`.
+pub fn bucket_of(day: NaiveDate, interval: Interval) -> String {
+    use chrono::Datelike;
+    match interval {
+        Interval::Month => format!("{:04}-{:02}", day.year(), day.month()),
+        Interval::Quarter => format!("{:04}-Q{}", day.year(), day.month().div_ceil(3)),
+    }
+}

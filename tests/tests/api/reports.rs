@@ -20,6 +20,7 @@ on_both_backends!(
     reports_reach_the_change_feed_and_replay_to_what_the_api_shows,
     an_item_with_reports_is_deleted_only_with_them,
     missing_reports_for_a_quarter_are_the_units_items_without_one,
+    report_trends_match_counts_made_here,
 );
 
 /// The reporting unit most tests use, and the city it is in.
@@ -483,4 +484,98 @@ async fn missing_reports_for_a_quarter_are_the_units_items_without_one(backend: 
 
     app.get_problem("/api/v1/reports/missing", &[("period", "2021-Q5")], StatusCode::BAD_REQUEST).await;
     app.get_problem("/api/v1/reports/missing", &[], StatusCode::BAD_REQUEST).await;
+}
+
+async fn report_trends_match_counts_made_here(backend: Backend) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let of_2021 = app.get_all("/api/v1/work-items", &[("city", YUEQING), ("unit", UNIT), ("period", "2021")]).await;
+    let ids: Vec<&str> = of_2021.iter().take(3).map(|item| item["id"].as_str().expect("id")).collect();
+    assert_eq!(ids.len(), 3);
+    for (id, as_of, status, progress) in [
+        (ids[0], "2021-02-10", "in_progress", 10),
+        (ids[0], "2021-05-20", "in_progress", 40),
+        (ids[0], "2021-06-30", "completed", 100),
+        (ids[1], "2021-06-01", "delayed", 20),
+        (ids[1], "2022-01-10", "in_progress", 70),
+        (ids[2], "2021-11-30", "in_progress", 55),
+    ] {
+        file_ok(&app, &admin, id, report(as_of, status, progress)).await;
+    }
+    let yuhuan = app.get_ok("/api/v1/work-items", &[("city", "331083"), ("limit", "1")]).await["items"][0].clone();
+    let mut body = report("2021-05-05", "in_progress", 33);
+    body["unit"] = yuhuan["units"][0]["name"].clone();
+    file_ok(&app, &admin, yuhuan["id"].as_str().expect("id"), body).await;
+
+    // Counted here from the reports and their items.
+    let reports = app.get_all("/api/v1/reports", &[]).await;
+    let quarter = |as_of: &str| {
+        let month: u32 = as_of[5..7].parse().expect("a month");
+        format!("{}-Q{}", &as_of[..4], month.div_ceil(3))
+    };
+    type Counts = (u64, BTreeSet<String>, i64, BTreeSet<String>, BTreeSet<String>);
+    let mut by_unit_quarter: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    let mut by_city_month: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in &reports {
+        let as_of = r["as_of"].as_str().expect("as_of");
+        let item_id = r["item"]["id"].as_str().expect("id").to_owned();
+        let due_on = item(&app, &item_id).await["due_on"].as_str().expect("due_on").to_owned();
+        let status = r["status"].as_str().expect("status");
+        let entry =
+            by_unit_quarter.entry((quarter(as_of), r["unit"]["name"].as_str().expect("unit").to_owned())).or_default();
+        entry.0 += 1;
+        entry.1.insert(item_id.clone());
+        entry.2 += r["progress"].as_i64().expect("progress");
+        if status == "completed" {
+            entry.3.insert(item_id.clone());
+        }
+        if as_of > due_on.as_str() && !matches!(status, "completed" | "cancelled") {
+            entry.4.insert(item_id);
+        }
+        *by_city_month
+            .entry((as_of[..7].to_owned(), r["city"]["name"].as_str().expect("city").to_owned()))
+            .or_default() += 1;
+    }
+
+    let trends = app.get_ok("/api/v1/stats/reports", &[("interval", "quarter"), ("group_by", "unit")]).await;
+    let buckets = trends["buckets"].as_array().expect("buckets");
+    assert_eq!(buckets.len(), by_unit_quarter.len());
+    for bucket in buckets {
+        let key = (
+            bucket["period"].as_str().expect("period").to_owned(),
+            bucket["group"]["name"].as_str().expect("name").to_owned(),
+        );
+        let (reports, items, progress, completed, overdue) = &by_unit_quarter[&key];
+        assert_eq!(bucket["reports"], *reports, "{key:?}");
+        assert_eq!(bucket["items"], items.len(), "{key:?}");
+        let average = (*progress as f64 / *reports as f64 * 10.0).round() / 10.0;
+        assert_eq!(bucket["average_progress"].as_f64(), Some(average), "{key:?}");
+        assert_eq!(bucket["completed"], completed.len(), "{key:?}");
+        assert_eq!(bucket["overdue"], overdue.len(), "{key:?}");
+    }
+    assert!(buckets.iter().any(|b| b["overdue"] == 1), "the January 2022 report is past its item's due date");
+
+    let trends = app.get_ok("/api/v1/stats/reports", &[("interval", "month"), ("group_by", "city")]).await;
+    let counted: BTreeMap<(String, String), u64> = trends["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| {
+            let key = (
+                b["period"].as_str().expect("period").to_owned(),
+                b["group"]["name"].as_str().expect("name").to_owned(),
+            );
+            (key, b["reports"].as_u64().expect("reports"))
+        })
+        .collect();
+    assert_eq!(counted, by_city_month);
+    let yueqing = app.get_ok("/api/v1/stats/reports", &[("interval", "month"), ("city", YUEQING)]).await;
+    assert_eq!(
+        yueqing["buckets"].as_array().expect("buckets").len(),
+        by_city_month.keys().filter(|(_, c)| c == "乐清市").count()
+    );
+
+    app.get_problem("/api/v1/stats/reports", &[("interval", "week")], StatusCode::BAD_REQUEST).await;
+    app.get_problem("/api/v1/stats/reports", &[], StatusCode::BAD_REQUEST).await;
 }

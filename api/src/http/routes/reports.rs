@@ -15,7 +15,7 @@ use crate::{
     },
     error::Result,
     http::{
-        extract::{body::Body, if_match::IfMatch, list::ListRequest, reading::ReadState},
+        extract::{body::Body, if_match::IfMatch, list::ListRequest, query::QueryParams, reading::ReadState},
         respond::{list::list_response, resource::tagged},
         routes::{
             crud::{self, CreateErrors, UpdateErrors},
@@ -24,7 +24,10 @@ use crate::{
         state::AppState,
     },
     views::{
-        reports::{MissingReportOut, MissingReportParams, ReportIn, ReportListParams, ReportOut, ReportPatch},
+        reports::{
+            MissingReportOut, MissingReportParams, ReportIn, ReportListParams, ReportOut, ReportPatch,
+            ReportTrendParams, ReportTrendsOut, TrendGroupBy,
+        },
         revisions::{NoFilters, RevisionOut},
     },
 };
@@ -155,6 +158,28 @@ pub async fn list_missing_reports(
     let filter = MissingFilter::from_params(&filters, &state.reporting_roles)?;
     let listing = reports::missing(&state.db, &filter, &page).await?;
     list_response(&state, &req, &options, listing, &[]).await
+}
+
+/// Trends of the progress reports for dashboards: per month or quarter of `as_of`, and per city,
+/// unit or leader, how many reports and items, their average progress, the items reported
+/// completed, and the items reported on past their due date.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/reports",
+    tag = "stats",
+    operation_id = "report_trends",
+    params(ReportTrendParams),
+    responses((status = 200, description = "The trends", body = ReportTrendsOut), ListErrors)
+)]
+#[get("/stats/reports")]
+pub async fn report_trends(
+    ReadState(state): ReadState,
+    QueryParams(params): QueryParams<ReportTrendParams>,
+) -> Result<HttpResponse> {
+    let ReportTrendParams { interval, group_by, city, unit, leader, from, to } = params;
+    let filter = ReportFilter::from_params(&ReportListParams { city, document: None, unit, leader, from, to })?;
+    let trends = reports::trends(&state.db, &filter, interval, group_by.unwrap_or(TrendGroupBy::City)).await?;
+    Ok(HttpResponse::Ok().json(trends))
 }
 
 /// Get a progress report.
