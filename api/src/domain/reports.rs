@@ -207,6 +207,7 @@ fn sort_keys() -> Vec<SortKey> {
         ),
         SortKey::new("created_at", vec![col(progress_report::Column::CreatedAt, "/created_at", KeyKind::Time)]),
         SortKey::new("progress", vec![col(progress_report::Column::Progress, "/progress", KeyKind::Int)]),
+        SortKey::new("updated_at", vec![col(progress_report::Column::UpdatedAt, "/updated_at", KeyKind::Time)]),
     ]
 }
 

@@ -220,6 +220,7 @@ api! {
         feeds::work_item_feed,
         feeds::livelihood_project_feed,
         feeds::document_feed,
+        feeds::report_feed,
         changes::list_changes,
     ],
     root: [

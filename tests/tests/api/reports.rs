@@ -21,6 +21,7 @@ on_both_backends!(
     an_item_with_reports_is_deleted_only_with_them,
     missing_reports_for_a_quarter_are_the_units_items_without_one,
     report_trends_match_counts_made_here,
+    reports_come_as_a_json_feed_per_city_or_unit_and_as_csv,
 );
 
 /// The reporting unit most tests use, and the city it is in.
@@ -578,4 +579,51 @@ async fn report_trends_match_counts_made_here(backend: Backend) {
 
     app.get_problem("/api/v1/stats/reports", &[("interval", "week")], StatusCode::BAD_REQUEST).await;
     app.get_problem("/api/v1/stats/reports", &[], StatusCode::BAD_REQUEST).await;
+}
+
+async fn reports_come_as_a_json_feed_per_city_or_unit_and_as_csv(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let of_unit = items(&app).await.of_unit;
+    let mut ids = Vec::new();
+    for (id, as_of) in [(&of_unit[0], "2021-04-30"), (&of_unit[1], "2021-05-31")] {
+        ids.push(file_ok(&app, &admin, id, report(as_of, "in_progress", 30)).await["id"].clone());
+    }
+    let yuhuan = app.get_ok("/api/v1/work-items", &[("city", "331083"), ("limit", "1")]).await["items"][0].clone();
+    let mut body = report("2021-05-05", "in_progress", 33);
+    body["unit"] = yuhuan["units"][0]["name"].clone();
+    file_ok(&app, &admin, yuhuan["id"].as_str().expect("id"), body).await;
+
+    for query in [[("unit", UNIT), ("city", YUEQING)], [("city", YUEQING), ("from", "2021-01-01")]] {
+        let response = app.get("/api/v1/feeds/reports", &query).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("application/feed+json"));
+        let feed: Value = response.json().await.expect("JSON");
+        assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+        let entries = feed["items"].as_array().expect("items");
+        // Most recently filed first, each carrying the report as its endpoint shows it.
+        let listed: Vec<Value> = entries.iter().map(|e| e["id"].clone()).rev().collect();
+        assert_eq!(listed, ids.iter().map(|id| json!(id)).collect::<Vec<_>>(), "{query:?}");
+        for entry in entries {
+            let id = entry["id"].as_str().expect("id");
+            assert!(entry["url"].as_str().expect("url").ends_with(&format!("/api/v1/reports/{id}")));
+            assert_eq!(entry["_duban"], app.get_ok(&format!("/api/v1/reports/{id}"), &[]).await);
+            assert!(entry["tags"].as_array().expect("tags").contains(&json!(UNIT)));
+            assert!(entry["content_text"].as_str().expect("text").contains("需协调事项：请市财政局协调资金。"));
+        }
+    }
+
+    let response = app.get("/api/v1/reports", &[("city", YUEQING), ("format", "csv"), ("sort", "as_of")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/csv"));
+    let body = response.text().await.expect("a body");
+    let rows = body.strip_prefix('\u{feff}').expect("a BOM first");
+    let mut reader = csv::Reader::from_reader(rows.as_bytes());
+    let header: Vec<String> = reader.headers().expect("a header").iter().map(str::to_owned).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!((&records[0][column("as_of")], &records[0][column("unit")]), ("2021-04-30", UNIT));
+    assert_eq!(&records[1][column("id")], ids[1].as_str().expect("id"));
+    assert_eq!(&records[1][column("city")], "乐清市");
 }

@@ -149,7 +149,9 @@ list_option_docs! {
     /// The options of the user list.
     UserListOptions: sort ["username", "created_at"] default "username", include ["city"], representations true;
     /// The options of the report lists.
-    ReportListOptions: sort ["as_of", "created_at", "progress"] default "-as_of", include [], representations true;
+    ReportListOptions: sort ["as_of", "created_at", "progress", "updated_at"] default "-as_of", include [], representations true;
+    /// The options of the report feed.
+    ReportFeedOptions: sort ["updated_at", "as_of", "created_at", "progress"] default "-updated_at", include [], representations false;
     /// The options of the list of missing reports.
     MissingReportOptions: sort ["item"] default "item", include [], representations true;
     /// The options of revision lists.
