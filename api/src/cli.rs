@@ -228,11 +228,12 @@ pub async fn run() -> anyhow::Result<()> {
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to generate: {}", error.problem().detail))?;
             println!(
-                "generated {} cities, {} documents, {} items, {} unit rows in {:.1} s",
+                "generated {} cities, {} documents, {} items, {} unit rows, {} progress reports in {:.1} s",
                 done.cities,
                 done.documents,
                 done.items,
                 done.item_units,
+                done.reports,
                 started.elapsed().as_secs_f64()
             );
             Ok(())
