@@ -114,12 +114,17 @@ enum UserCommand {
     Create {
         #[arg(long)]
         username: String,
-        /// `admin`, `editor` or `viewer`.
+        /// `admin`, `editor`, `viewer` or `reporter`.
         #[arg(long, value_parser = parse_role)]
         role: UserRole,
-        /// The one city (admin code or id) an editor may write to; all cities when absent.
+        /// The one city (admin code or id) an editor may write to; all cities when absent. A
+        /// reporter needs one.
         #[arg(long)]
         city: Option<String>,
+        /// For a reporter, a unit of its city (exact name or id) it files reports for; repeat for
+        /// several.
+        #[arg(long = "unit")]
+        units: Vec<String>,
         /// Read the password from this environment variable instead of standard input.
         #[arg(long)]
         password_env: Option<String>,
@@ -131,7 +136,8 @@ fn parse_role(value: &str) -> Result<UserRole, String> {
         "admin" => Ok(UserRole::Admin),
         "editor" => Ok(UserRole::Editor),
         "viewer" => Ok(UserRole::Viewer),
-        other => Err(format!("unknown role `{other}`: use admin, editor or viewer")),
+        "reporter" => Ok(UserRole::Reporter),
+        other => Err(format!("unknown role `{other}`: use admin, editor, viewer or reporter")),
     }
 }
 
@@ -198,10 +204,10 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Parse(args) => parse_notice(&cli.database.database_url, args).await,
-        Command::User(UserCommand::Create { username, role, city, password_env }) => {
+        Command::User(UserCommand::Create { username, role, city, units, password_env }) => {
             let password = read_password(password_env.as_deref())?;
             let db = db::connect_and_migrate_with(&cli.database).await?;
-            let id = users::create_user(&db, &username, &password, role, city.as_deref())
+            let id = users::create_user(&db, &username, &password, role, city.as_deref(), &units)
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to create the user: {}", error.problem().detail))?;
             println!("created user {username} ({id})");
@@ -222,11 +228,12 @@ pub async fn run() -> anyhow::Result<()> {
                 .await
                 .map_err(|error| anyhow::anyhow!("Failed to generate: {}", error.problem().detail))?;
             println!(
-                "generated {} cities, {} documents, {} items, {} unit rows in {:.1} s",
+                "generated {} cities, {} documents, {} items, {} unit rows, {} progress reports in {:.1} s",
                 done.cities,
                 done.documents,
                 done.items,
                 done.item_units,
+                done.reports,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -6,6 +6,17 @@ use std::{
 };
 
 use clap::{Args, ValueEnum};
+use entity::item_unit::UnitRole;
+
+/// The roles on an item that let a reporter's unit report on it, unless configured otherwise:
+/// the notices ask the lead unit to drive an item and every other unit on it to report on its part.
+pub const DEFAULT_REPORTING_ROLES: [UnitRole; 3] = [UnitRole::Lead, UnitRole::Responsible, UnitRole::Cooperating];
+
+/// Reads a unit role as the API writes it.
+fn parse_unit_role(value: &str) -> Result<UnitRole, String> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_owned()))
+        .map_err(|_| format!("unknown unit role `{value}`: use lead, responsible or cooperating"))
+}
 
 /// The SQLite database `duban` uses when nothing else is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://duban.db?mode=rwc";
@@ -103,6 +114,14 @@ pub struct ServeConfig {
     /// milliseconds.
     #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
     pub shutdown_grace_ms: u64,
+    /// The roles on an item (`lead`, `responsible`, `cooperating`, comma-separated) that let a
+    /// reporter's unit file and correct progress reports on it.
+    #[arg(long, env = "REPORTER_UNIT_ROLES", value_delimiter = ',', default_value = "lead,responsible,cooperating", value_parser = parse_unit_role)]
+    pub reporter_unit_roles: Vec<UnitRole>,
+    /// The day the server takes for today (`YYYY-MM-DD`) in the overdue and stale filters, for
+    /// demonstrations, replays of past data and tests; unset: today in China Standard Time.
+    #[arg(long, env = "CLOCK_DATE")]
+    pub clock_date: Option<chrono::NaiveDate>,
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
 }
@@ -190,6 +209,8 @@ impl Config {
                 backlog: 1024,
                 shutdown_delay_ms: 0,
                 shutdown_grace_ms: 30_000,
+                reporter_unit_roles: DEFAULT_REPORTING_ROLES.to_vec(),
+                clock_date: None,
                 rate_limit: RateLimitConfig::off(),
             },
         }

@@ -31,6 +31,8 @@ pub struct Model {
     pub remarks: Option<String>,
     pub period_start: i32,
     pub period_end: i32,
+    /// When the item is due: by default the end of its period ([`end_of_period`]); editable.
+    pub due_on: Date,
     pub status: Status,
     pub progress: i32,
     pub progress_note: Option<String>,
@@ -59,3 +61,9 @@ impl Related<super::section::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The default due date of an item whose period ends in `last_year`: 31 December of that year
+/// (2021 → 2021-12-31, 2021–2025 → 2025-12-31).
+pub fn end_of_period(last_year: i32) -> Date {
+    Date::from_ymd_opt(last_year, 12, 31).unwrap_or(Date::MAX)
+}

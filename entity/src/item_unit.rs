@@ -23,6 +23,8 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(belongs_to = "super::unit::Entity", from = "Column::UnitId", to = "super::unit::Column::Id")]
     Unit,
+    #[sea_orm(belongs_to = "super::item::Entity", from = "Column::ItemId", to = "super::item::Column::Id")]
+    Item,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

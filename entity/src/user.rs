@@ -13,7 +13,7 @@ pub struct Model {
     /// argon2id PHC string; never leaves the server.
     pub password_hash: String,
     pub role: UserRole,
-    /// The one city an editor may write to; `None` for every city.
+    /// The one city an editor (or a reporter) may write to; `None` for every city.
     pub city_id: Option<Uuid>,
     pub disabled: bool,
     /// Tokens issued before this instant are refused.
@@ -38,4 +38,7 @@ pub enum UserRole {
     Editor,
     #[sea_orm(string_value = "viewer")]
     Viewer,
+    /// Files and corrects progress reports for its units (`user_units`) of its city, nothing else.
+    #[sea_orm(string_value = "reporter")]
+    Reporter,
 }

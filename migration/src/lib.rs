@@ -10,6 +10,7 @@ mod m20260101_000003_create_items;
 mod m20260101_000004_create_users_and_revisions;
 pub mod m20260101_000005_add_item_search;
 mod m20261201_000006_item_order_indexes;
+mod m20261202_000007_progress_reports;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_create_users_and_revisions::Migration),
             Box::new(m20260101_000005_add_item_search::Migration),
             Box::new(m20261201_000006_item_order_indexes::Migration),
+            Box::new(m20261202_000007_progress_reports::Migration),
         ]
     }
 }

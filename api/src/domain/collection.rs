@@ -10,9 +10,11 @@ pub const UNITS: &str = "units";
 pub const WORK_ITEMS: &str = "work-items";
 pub const LIVELIHOOD_PROJECTS: &str = "livelihood-projects";
 pub const USERS: &str = "users";
+pub const REPORTS: &str = "reports";
 
 /// Every collection the change feed may list, users included (they are left out of it).
-pub const ALL: [&str; 8] = [CITIES, DOCUMENTS, SECTIONS, LEADERS, UNITS, WORK_ITEMS, LIVELIHOOD_PROJECTS, USERS];
+pub const ALL: [&str; 9] =
+    [CITIES, DOCUMENTS, SECTIONS, LEADERS, UNITS, WORK_ITEMS, LIVELIHOOD_PROJECTS, REPORTS, USERS];
 
 /// The collection of an item of `kind`.
 pub fn of_item(kind: ItemKind) -> &'static str {

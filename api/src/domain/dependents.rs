@@ -3,7 +3,7 @@
 //! carry their new form too, or a mirror drifts. This module names the dependents of a record;
 //! [`crate::domain::snapshots`] loads them before and after a write.
 
-use entity::{document, item, item_unit, leader, section, unit};
+use entity::{document, item, item_unit, leader, progress_report, section, unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -41,16 +41,20 @@ pub async fn of_leader(db: &impl ConnectionTrait, leader_id: Uuid) -> Result<Vec
     items(db, item::Entity::find().filter(item::Column::LeaderId.eq(leader_id))).await
 }
 
-/// The items that name a unit.
+/// The items that name a unit, and the unit's progress reports.
 pub async fn of_unit(db: &impl ConnectionTrait, unit_id: Uuid) -> Result<Vec<Target>> {
     let item_ids =
         ids(db, item_unit::Entity::find().filter(item_unit::Column::UnitId.eq(unit_id)), item_unit::Column::ItemId)
             .await?;
     let items = item::Entity::find().filter(item::Column::Id.is_in(item_ids));
-    self::items(db, items).await
+    let mut targets = self::items(db, items).await?;
+    let reports = progress_report::Entity::find().filter(progress_report::Column::UnitId.eq(unit_id));
+    targets
+        .extend(ids(db, reports, progress_report::Column::Id).await?.into_iter().map(|id| (collection::REPORTS, id)));
+    Ok(targets)
 }
 
-/// Everything that shows a city: its documents, sections, leaders, units and items.
+/// Everything that shows a city: its documents, sections, leaders, units, items and reports.
 pub async fn of_city(db: &impl ConnectionTrait, city_id: Uuid) -> Result<Vec<Target>> {
     let documents =
         ids(db, document::Entity::find().filter(document::Column::CityId.eq(city_id)), document::Column::Id).await?;
@@ -68,6 +72,9 @@ pub async fn of_city(db: &impl ConnectionTrait, city_id: Uuid) -> Result<Vec<Tar
     targets.extend(leaders.into_iter().map(|id| (collection::LEADERS, id)));
     targets.extend(units.into_iter().map(|id| (collection::UNITS, id)));
     targets.extend(items(db, item::Entity::find().filter(item::Column::CityId.eq(city_id))).await?);
+    let reports = progress_report::Entity::find().filter(progress_report::Column::CityId.eq(city_id));
+    targets
+        .extend(ids(db, reports, progress_report::Column::Id).await?.into_iter().map(|id| (collection::REPORTS, id)));
     Ok(targets)
 }
 

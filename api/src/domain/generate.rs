@@ -15,7 +15,7 @@ use entity::{
     item::{ItemKind, Status},
     item_unit,
     item_unit::UnitRole,
-    leader, revision, section, unit,
+    leader, progress_report, revision, section, unit,
 };
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
@@ -66,6 +66,7 @@ pub struct Generated {
     pub documents: usize,
     pub items: usize,
     pub item_units: usize,
+    pub reports: usize,
 }
 
 /// Texts taken from the seed documents.
@@ -225,10 +226,13 @@ pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<Generated
                 section.clone().into_active_model().insert(&txn).await?;
                 let (items, item_units) =
                     items_of(&corpus, &mut rng, &city, &document, &section, &leaders, &units, count);
+                let reports = reports_of(&mut rng, &items, &item_units);
                 done.items += items.len();
                 done.item_units += item_units.len();
+                done.reports += reports.len();
                 insert_all(&txn, items).await?;
                 insert_all(&txn, item_units).await?;
+                insert_all(&txn, reports).await?;
             }
             seq += 1;
             // One revision a document, so that the change feed and the validators have a head.
@@ -404,6 +408,7 @@ fn items_of(
             remarks,
             period_start: section.period_start,
             period_end: section.period_end,
+            due_on: item::end_of_period(section.period_end),
             status,
             progress,
             progress_note: None,
@@ -413,6 +418,43 @@ fn items_of(
         });
     }
     (items, rows)
+}
+
+/// Quarterly reports by each started item's lead unit, from the first quarter of its year up to
+/// one that says what the item now shows (several per item), so that trends have data.
+fn reports_of(rng: &mut ChaCha8Rng, items: &[item::Model], units: &[item_unit::Model]) -> Vec<progress_report::Model> {
+    let lead: std::collections::HashMap<Uuid, Uuid> =
+        units.iter().filter(|row| row.role == UnitRole::Lead).map(|row| (row.item_id, row.unit_id)).collect();
+    let mut reports = Vec::new();
+    for item in items.iter().filter(|item| item.status != Status::NotStarted) {
+        let Some(unit_id) = lead.get(&item.id) else { continue };
+        let quarters = rng.random_range(2..=4_u32);
+        for quarter in 1..=quarters {
+            let as_of = NaiveDate::from_ymd_opt(item.period_start, 3 * quarter, 1)
+                .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+                .and_then(|next| next.pred_opt())
+                .unwrap_or_default();
+            let last = quarter == quarters;
+            let filed = at(as_of, rng);
+            reports.push(progress_report::Model {
+                id: id_at(rng, filed),
+                item_id: item.id,
+                unit_id: *unit_id,
+                city_id: item.city_id,
+                as_of,
+                status: if last { item.status } else { Status::InProgress },
+                progress: item.progress * quarter as i32 / quarters as i32,
+                text: format!("第{quarter}季度按计划推进。"),
+                problems: None,
+                help_requested: None,
+                filed_by_id: None,
+                filed_by_name: "generator".to_owned(),
+                created_at: filed,
+                updated_at: filed,
+            });
+        }
+    }
+    reports
 }
 
 /// Inserts `models` in statements of at most ~30,000 parameters (SQLite allows 32,766).

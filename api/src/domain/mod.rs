@@ -18,6 +18,7 @@ pub mod notice;
 pub mod paging;
 pub mod people;
 pub mod pipeline;
+pub mod reports;
 pub mod resource;
 pub mod search;
 pub mod sections;

@@ -1,6 +1,6 @@
 //! Leaders and units: the named parties of one city that items point to.
 
-use entity::{city, item, item_unit, leader, unit};
+use entity::{city, item, item_unit, leader, progress_report, unit, user_unit};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
@@ -314,6 +314,14 @@ impl Resource for Units {
         if items > 0 {
             return Err(ApiError::Conflict(format!(
                 "the unit is named by {items} item(s); take it off them or delete them first"
+            )));
+        }
+        let reports =
+            progress_report::Entity::find().filter(progress_report::Column::UnitId.eq(current.id)).count(db).await?;
+        let reporters = user_unit::Entity::find().filter(user_unit::Column::UnitId.eq(current.id)).count(db).await?;
+        if reports + reporters > 0 {
+            return Err(ApiError::Conflict(format!(
+                "the unit filed {reports} progress report(s) and {reporters} reporter(s) speak for it; they keep it"
             )));
         }
         unit::Entity::delete_by_id(current.id).exec(db).await?;

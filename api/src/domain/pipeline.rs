@@ -45,7 +45,7 @@ async fn locked_for_write<R: Resource>(
 ) -> Result<R::Out> {
     lock_row(txn, R::TABLE, id).await?;
     let current = R::load(txn, id).await?;
-    who.authorize(R::city_of(&current))?;
+    R::authorize(txn, who, &current).await?;
     precondition.check(&Tagged::new(&current).etag)?;
     Ok(current)
 }
@@ -67,7 +67,7 @@ pub async fn create<R: Resource>(
 ) -> Result<(Uuid, Tagged<R::Out>)> {
     let ctx = context(who);
     let txn = db.begin().await?;
-    who.authorize(R::city_of_input(&txn, &input).await?)?;
+    R::authorize_input(&txn, who, &input).await?;
     let dependents = R::dependents_of_input(&txn, &input).await?;
     let id = R::insert(&txn, input, &ctx).await?;
     let out = R::load(&txn, id).await?;
@@ -100,7 +100,7 @@ pub async fn update<R: Resource>(
     let before = locked_for_write::<R>(&txn, who, precondition, id).await?;
     if let Update::Replace(input) = &update {
         // A replacement may not move the resource to a city the writer cannot write to.
-        who.authorize(R::city_of_input(&txn, input).await?)?;
+        R::authorize_input(&txn, who, input).await?;
     }
     let dependents = R::dependents(&txn, &before).await?;
     let mut changes = match update {

@@ -5,8 +5,9 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use entity::item_unit::UnitRole;
 use sea_orm::ConnectionTrait;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use validator::Validate;
@@ -35,10 +36,10 @@ pub trait Resource: 'static {
     const TABLE: &'static str;
     /// What the API shows.
     type Out: Serialize;
-    /// The body of POST and PUT.
-    type In: DeserializeOwned + Validate + 'static;
+    /// What a creation (or a PUT) carries: the body, with whatever the URL adds.
+    type In: Validate + 'static;
     /// The body of PATCH.
-    type Patch: DeserializeOwned + Validate + 'static;
+    type Patch: Validate + 'static;
 
     /// The resource as the API shows it; 404 when absent.
     fn load(db: &impl ConnectionTrait, id: Uuid) -> impl Future<Output = Result<Self::Out>>;
@@ -46,6 +47,20 @@ pub trait Resource: 'static {
     fn city_of(out: &Self::Out) -> Option<Uuid>;
     /// The city a new resource would belong to; `None` for admin-only resources.
     fn city_of_input(db: &impl ConnectionTrait, input: &Self::In) -> impl Future<Output = Result<Option<Uuid>>>;
+    /// 403 unless `who` may write the resource as it now is. Most resources ask whether `who` may
+    /// write to their city.
+    fn authorize(db: &impl ConnectionTrait, who: &impl Authority, out: &Self::Out) -> impl Future<Output = Result<()>> {
+        let _ = db;
+        async move { who.authorize(Self::city_of(out)) }
+    }
+    /// 403 unless `who` may write the resource `input` describes.
+    fn authorize_input(
+        db: &impl ConnectionTrait,
+        who: &impl Authority,
+        input: &Self::In,
+    ) -> impl Future<Output = Result<()>> {
+        async move { who.authorize(Self::city_of_input(db, input).await?) }
+    }
     /// Inserts a new resource; returns its id.
     fn insert(db: &impl ConnectionTrait, input: Self::In, ctx: &WriteContext) -> impl Future<Output = Result<Uuid>>;
     /// Replaces every writable field. Returns the changes it made to other resources (a
@@ -166,6 +181,14 @@ pub trait Authority {
     fn actor(&self) -> Actor;
     /// 403 unless this writer may write to `city` (`None`: admin-only data).
     fn authorize(&self, city: Option<Uuid>) -> Result<()>;
+    /// 403 unless this writer may file or correct a progress report by `unit` (`None`: the name
+    /// matches no unit of the city) on an item of `city` on which the unit has `role` (`None`: the
+    /// unit is not on the item). Whoever may write to the city may (a report naming no unit of the
+    /// item is then a 422); reporters have their own rule.
+    fn authorize_report(&self, city: Uuid, unit: Option<Uuid>, role: Option<UnitRole>) -> Result<()> {
+        let _ = (unit, role);
+        self.authorize(Some(city))
+    }
 }
 
 /// A writer the server trusts with everything: whoever runs `duban` on its machine, or the server

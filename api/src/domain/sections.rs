@@ -252,6 +252,14 @@ impl Resource for Sections {
             let (start, end) = period_of(&period)?;
             active.period_start = Set(start);
             active.period_end = Set(end);
+            // Due dates left at their default follow the period; ones set by hand stay.
+            let (_, old_end) = period_of(&current.period)?;
+            item::Entity::update_many()
+                .col_expr(item::Column::DueOn, item::end_of_period(end).into())
+                .filter(item::Column::SectionId.eq(current.id))
+                .filter(item::Column::DueOn.eq(item::end_of_period(old_end)))
+                .exec(db)
+                .await?;
             // The section's items share its period (their updates are recorded as dependents).
             item::Entity::update_many()
                 .col_expr(item::Column::PeriodStart, start.into())

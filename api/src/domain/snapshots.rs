@@ -15,6 +15,7 @@ use crate::{
         documents, items,
         journal::{self, Action, Change},
         people::{leader_out, unit_out, with_cities},
+        reports,
         resource::snapshot,
         sections,
     },
@@ -48,6 +49,9 @@ pub async fn snapshots(db: &impl ConnectionTrait, targets: &[Target]) -> Result<
     let leaders = leader::Entity::find().filter(leader::Column::Id.is_in(of(collection::LEADERS))).all(db).await?;
     for out in with_cities(db, leaders, |l| l.city_id, leader_out).await? {
         all.insert((collection::LEADERS, out.id), (Some(out.city.id), snapshot(&out)?));
+    }
+    for out in reports::load_many(db, of(collection::REPORTS)).await? {
+        all.insert((collection::REPORTS, out.id), (Some(out.city.id), snapshot(&out)?));
     }
     let units = unit::Entity::find().filter(unit::Column::Id.is_in(of(collection::UNITS))).all(db).await?;
     for out in with_cities(db, units, |u| u.city_id, unit_out).await? {

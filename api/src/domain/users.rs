@@ -1,13 +1,14 @@
 //! Accounts: the users resource, and logging in with failed attempts slowed down.
 
-use std::net::IpAddr;
+use std::{collections::HashMap, net::IpAddr};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{login_attempt, user, user::UserRole};
+use entity::{login_attempt, unit, user, user::UserRole, user_unit};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
     sea_query::{CaseStatement, Cond, Expr, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use crate::{
         auth::{jwt::TokenKeys, password},
         cities::resolve_city,
         collection,
+        filter::id_or_name,
         journal::Actor,
         journal::Change,
         paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
@@ -27,7 +29,9 @@ use crate::{
     error::{ApiError, FieldError, Result, validation_problem},
     views::{
         CityRef,
+        reports::UnitRef,
         users::{UserIn, UserOut, UserPatch},
+        values::{IdOrName, NonBlank},
     },
 };
 
@@ -187,12 +191,19 @@ pub async fn create_user(
     password: &str,
     role: UserRole,
     city: Option<&str>,
+    units: &[String],
 ) -> Result<Uuid> {
+    let units = units
+        .iter()
+        .map(|unit| serde_json::from_value(serde_json::Value::String(unit.clone())))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|error| anyhow::Error::new(error).context("Failed to read a unit name"))?;
     let input = UserIn {
         username: username.to_owned(),
         password: password.to_owned(),
         role,
         city: city.map(str::to_owned),
+        units,
         disabled: None,
     };
     validator::Validate::validate(&input).map_err(validation_problem)?;
@@ -210,18 +221,98 @@ pub async fn list(db: &impl ConnectionTrait, sort: Option<&str>, page: &PageRequ
     let ordering = resolve_sort(sort, &keys, col(user::Column::Id, "/id", KeyKind::Uuid))?;
     let listing = fetch(db, user::Entity::find(), ordering, page).await?;
     let cities = cities_of(db, listing.items.iter().filter_map(|u| u.city_id)).await?;
+    let mut units = units_by_user(db, listing.items.iter().map(|u| u.id)).await?;
     Ok(listing.map(|u| {
         let city = u.city_id.and_then(|id| cities.get(&id).cloned());
-        user_out(u, city)
+        let units = units.remove(&u.id).unwrap_or_default();
+        user_out(u, city, units)
     }))
 }
 
-fn user_out(u: user::Model, city: Option<CityRef>) -> UserOut {
+/// The units each of the users speaks for, by name.
+async fn units_by_user(
+    db: &impl ConnectionTrait,
+    user_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Vec<UnitRef>>> {
+    let rows: Vec<(Uuid, Uuid, String)> = user_unit::Entity::find()
+        .select_only()
+        .column(user_unit::Column::UserId)
+        .column(user_unit::Column::UnitId)
+        .column(unit::Column::Name)
+        .join(JoinType::InnerJoin, user_unit::Relation::Unit.def())
+        .filter(user_unit::Column::UserId.is_in(user_ids))
+        .order_by_asc(unit::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_user: HashMap<Uuid, Vec<UnitRef>> = HashMap::new();
+    for (user, id, name) in rows {
+        by_user.entry(user).or_default().push(UnitRef { id, name });
+    }
+    Ok(by_user)
+}
+
+/// Sets the units `user_id` speaks for, named by id or exact name in `city`.
+async fn set_units(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    city: Option<Uuid>,
+    names: &[NonBlank<100>],
+) -> Result<()> {
+    user_unit::Entity::delete_many().filter(user_unit::Column::UserId.eq(user_id)).exec(db).await?;
+    let mut rows: Vec<user_unit::ActiveModel> = Vec::new();
+    let mut errors = Vec::new();
+    for (position, name) in names.iter().enumerate() {
+        let field = format!("units[{position}]");
+        let found = match city {
+            Some(city) => {
+                unit::Entity::find()
+                    .filter(unit::Column::CityId.eq(city))
+                    .filter(id_or_name(&IdOrName::parse(name.trimmed()), unit::Column::Id, unit::Column::Name))
+                    .one(db)
+                    .await?
+            }
+            None => None,
+        };
+        match found {
+            None => errors.push(FieldError::new(field, "names no unit of the user's city")),
+            Some(unit) if rows.iter().any(|row| row.unit_id.as_ref() == &unit.id) => {
+                errors.push(FieldError::new(field, "is listed twice"));
+            }
+            Some(unit) => rows.push(user_unit::Model { user_id, unit_id: unit.id }.into_active_model()),
+        }
+    }
+    if let Some(first) = errors.first() {
+        return Err(ApiError::invalid(format!("{}: {}", first.field, first.message), errors));
+    }
+    if !rows.is_empty() {
+        user_unit::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// 422 unless the user's role, city and units agree: a reporter speaks for one unit at least, of
+/// its one city; nobody else speaks for any.
+fn check_scope(out: &UserOut) -> Result<()> {
+    let invalid = |field: &str, message: &str| {
+        Err(ApiError::invalid(format!("{field}: {message}"), vec![FieldError::new(field, message)]))
+    };
+    match out.role {
+        UserRole::Reporter if out.city.is_none() => invalid("city", "a reporter needs a city"),
+        UserRole::Reporter if out.units.is_empty() => invalid("units", "a reporter needs one unit at least"),
+        UserRole::Reporter => Ok(()),
+        _ if !out.units.is_empty() => invalid("units", "only a reporter speaks for units"),
+        _ => Ok(()),
+    }
+}
+
+fn user_out(u: user::Model, city: Option<CityRef>, units: Vec<UnitRef>) -> UserOut {
     UserOut {
         id: u.id,
         username: u.username,
         role: u.role,
         city,
+        units,
         disabled: u.disabled,
         password_changed_at: u.password_changed_at,
         created_at: u.created_at,
@@ -253,7 +344,8 @@ impl Resource for Users {
             .ok_or_else(|| ApiError::NotFound { resource: "users", id: id.to_string() })?;
         let cities = cities_of(db, user.city_id).await?;
         let city = user.city_id.and_then(|id| cities.get(&id).cloned());
-        Ok(user_out(user, city))
+        let units = units_by_user(db, [user.id]).await?.remove(&user.id).unwrap_or_default();
+        Ok(user_out(user, city, units))
     }
 
     fn city_of(_: &UserOut) -> Option<Uuid> {
@@ -276,7 +368,10 @@ impl Resource for Users {
             created_at: ctx.now,
             updated_at: ctx.now,
         };
-        Ok(user.into_active_model().insert(db).await?.id)
+        let user = user.into_active_model().insert(db).await?;
+        set_units(db, user.id, user.city_id, &input.units).await?;
+        check_scope(&Self::load(db, user.id).await?)?;
+        Ok(user.id)
     }
 
     async fn replace(
@@ -294,6 +389,7 @@ impl Resource for Users {
         let patch = UserPatch {
             role: Some(input.role),
             city: Some(input.city),
+            units: Some(input.units),
             password: Some(input.password),
             disabled: Some(input.disabled.unwrap_or(false)),
         };
@@ -322,7 +418,17 @@ impl Resource for Users {
         if let Some(disabled) = patch.disabled {
             active.disabled = Set(disabled);
         }
-        active.update(db).await?;
+        let user = active.update(db).await?;
+        match patch.units {
+            Some(units) => set_units(db, user.id, user.city_id, &units).await?,
+            // A reporter moved to another city keeps no unit of the old one.
+            None if user.city_id != current.city.as_ref().map(|c| c.id) => {
+                let kept: Vec<NonBlank<100>> = Vec::new();
+                set_units(db, user.id, user.city_id, &kept).await?;
+            }
+            None => {}
+        }
+        check_scope(&Self::load(db, user.id).await?)?;
         Ok(Vec::new())
     }
 

@@ -11,13 +11,16 @@ use utoipa::{
 };
 
 use crate::{
-    http::routes::{changes, cities, documents, feeds, health, imports, items, people, sections, stats, users},
+    http::routes::{
+        changes, cities, documents, feeds, health, imports, items, people, reports, sections, stats, users,
+    },
     views::{
         cities::CityOut,
         documents::DocumentOut,
         items::{LivelihoodProjectOut, WorkItemOut},
         page::{Page, PageLinks, PartialPage},
         people::{LeaderOut, UnitOut},
+        reports::{MissingReportOut, ReportOut},
         revisions::RevisionOut,
         sections::SectionDetailOut,
         users::UserOut,
@@ -106,7 +109,7 @@ macro_rules! api {
                 crate::views::stats::GroupBy, crate::views::items::NameOrId, crate::views::items::StatusList,
                 // The list pages, which the lists' 200 responses (`ListOk`) refer to by name.
                 Page<CityOut>, Page<DocumentOut>, Page<SectionDetailOut>, Page<LeaderOut>, Page<UnitOut>,
-                Page<WorkItemOut>, Page<LivelihoodProjectOut>, Page<UserOut>, Page<RevisionOut>, PartialPage, PageLinks, RevisionOut,
+                Page<WorkItemOut>, Page<LivelihoodProjectOut>, Page<UserOut>, Page<RevisionOut>, Page<ReportOut>, Page<MissingReportOut>, PartialPage, PageLinks, RevisionOut,
             )),
             paths($($($v1)::+,)+ $($($root)::+),+),
             tags(
@@ -118,6 +121,7 @@ macro_rules! api {
                 (name = "units", description = "Responsible bodies"),
                 (name = "work-items", description = "Key work items (重点工作)"),
                 (name = "livelihood-projects", description = "Livelihood projects (民生实事项目)"),
+                (name = "reports", description = "Dated progress reports by the units on an item (督办); the item's status and progress follow its latest report"),
                 (name = "users", description = "Accounts (admins only)"),
                 (name = "imports", description = "Whole documents: files in the format of the seed files, or the text of a published notice; dry runs"),
                 (name = "stats", description = "Aggregates for dashboards"),
@@ -192,6 +196,16 @@ api! {
         items::livelihood_project_writes::patch,
         items::livelihood_project_writes::delete,
         items::livelihood_project_writes::revisions,
+        reports::list_work_item_reports,
+        reports::create_work_item_report,
+        reports::list_livelihood_project_reports,
+        reports::create_livelihood_project_report,
+        reports::list_reports,
+        // Before `/reports/{id}`, which would take `missing` for an id.
+        reports::list_missing_reports,
+        reports::get_report,
+        reports::patch_report,
+        reports::report_revisions,
         users::list_users,
         users::get_user,
         users::create,
@@ -202,9 +216,11 @@ api! {
         imports::create_import,
         stats::work_item_stats,
         stats::livelihood_project_stats,
+        reports::report_trends,
         feeds::work_item_feed,
         feeds::livelihood_project_feed,
         feeds::document_feed,
+        feeds::report_feed,
         changes::list_changes,
     ],
     root: [

@@ -20,7 +20,7 @@ use crate::{
         middleware::{caching, deadline, hardening, metrics, rate_limit, request_id},
         openapi,
         rate_limiter::RateLimiter,
-        state::{AppState, Draining},
+        state::{AppState, Clock, Draining},
     },
 };
 
@@ -63,6 +63,8 @@ impl Application {
             trusted_proxies: config.serve.rate_limit.trusted_proxies.clone(),
             body_read_timeout: Duration::from_millis(config.serve.body_read_timeout_ms),
             ping_deadline: config.database.acquire_timeout(),
+            reporting_roles: config.serve.reporter_unit_roles.clone(),
+            clock: Clock { fixed: config.serve.clock_date },
             replica_state: None,
         }
         .with_replica(replica);

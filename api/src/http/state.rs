@@ -13,6 +13,8 @@ use actix_web::{
     http::header::{self, HeaderMap},
     web,
 };
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::item_unit::UnitRole;
 use sea_orm::DatabaseConnection;
 
 use crate::{domain::auth::jwt::TokenKeys, http::rate_limiter::RateLimiter};
@@ -35,6 +37,10 @@ pub struct AppState {
     pub body_read_timeout: Duration,
     /// How long a health check waits for the database.
     pub ping_deadline: Duration,
+    /// The roles on an item that let a reporter's unit report on it.
+    pub reporting_roles: Vec<UnitRole>,
+    /// What the server takes for today.
+    pub clock: Clock,
     /// The same state over the read replica, for [`AppState::for_reading`].
     pub replica_state: Option<web::Data<AppState>>,
 }
@@ -63,12 +69,38 @@ impl AppState {
                 trusted_proxies: self.trusted_proxies.clone(),
                 body_read_timeout: self.body_read_timeout,
                 ping_deadline: self.ping_deadline,
+                reporting_roles: self.reporting_roles.clone(),
+                clock: self.clock.clone(),
                 replica_state: None,
             })
         });
         self
     }
 }
+
+/// What the server takes for today: the date in China Standard Time (UTC+8), where every city's
+/// deadlines fall, unless fixed (`CLOCK_DATE`). Reads that depend on it (overdue, stale) take it
+/// from here, so a test fixes the day instead of waiting for one.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    pub fixed: Option<NaiveDate>,
+}
+
+impl Clock {
+    /// Today's date.
+    pub fn today(&self) -> NaiveDate {
+        self.fixed.unwrap_or_else(|| (Utc::now() + chrono::Duration::hours(CHINA_UTC_OFFSET_HOURS)).date_naive())
+    }
+
+    /// When today began: answers that depend on the day change then, whatever the change log says.
+    pub fn start_of_today(&self) -> DateTime<Utc> {
+        let midnight = self.today().and_time(chrono::NaiveTime::MIN).and_utc();
+        midnight - chrono::Duration::hours(CHINA_UTC_OFFSET_HOURS)
+    }
+}
+
+/// China Standard Time, which has no daylight saving.
+const CHINA_UTC_OFFSET_HOURS: i64 = 8;
 
 /// Whether the server has been asked to stop; shared by the signal handler and every worker.
 #[derive(Debug, Clone, Default)]

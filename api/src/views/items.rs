@@ -1,6 +1,6 @@
 //! Key work items and livelihood projects as they cross the wire.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{item::Status, item_unit::UnitRole};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +22,9 @@ pub struct ItemFields {
     /// `YYYY` or `YYYY-YYYY`.
     #[schema(example = "2021")]
     pub period: String,
+    /// When the item is due: the end of its period unless set otherwise. It is overdue after this
+    /// day while neither completed nor cancelled (see the `overdue` filter).
+    pub due_on: NaiveDate,
     /// 序号 as written.
     pub seq: i32,
     pub content: String,
@@ -152,6 +155,19 @@ pub struct ItemListParams {
     /// Progress at most this (0–100).
     #[param(minimum = 0, maximum = 100)]
     pub progress_max: Option<i32>,
+    /// `true`: only items past their due date (before today, China Standard Time) that are
+    /// neither completed nor cancelled; `false`: only the others. Derived when asked, never stored.
+    pub overdue: Option<bool>,
+    /// Items due before this day.
+    #[param(example = "2021-12-31")]
+    pub due_before: Option<NaiveDate>,
+    /// Items due after this day.
+    #[param(example = "2021-06-30")]
+    pub due_after: Option<NaiveDate>,
+    /// Items with no progress report as of the last N days (none with `as_of` after today − N),
+    /// never-reported items included.
+    #[param(minimum = 1, maximum = 36500, example = 90)]
+    pub stale_days: Option<i64>,
 }
 
 /// A unit's part in an item, as written.
@@ -218,6 +234,9 @@ macro_rules! item_input {
             #[validate(length(max = 1000))]
             #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
             pub remarks: Option<String>,
+            /// Defaults to the end of the period on creation; kept on PUT when absent.
+            #[validate(custom(function = "crate::views::values::valid_date"))]
+            pub due_on: Option<NaiveDate>,
             /// Defaults to `not_started` on creation; kept on PUT when absent.
             pub status: Option<Status>,
             /// 0–100; defaults to 0 on creation; kept on PUT when absent.
@@ -292,6 +311,9 @@ pub struct ItemPatch {
     #[validate(length(max = 1000))]
     #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub remarks: Option<Option<String>>,
+    /// When the item is due.
+    #[validate(custom(function = "crate::views::values::valid_date"))]
+    pub due_on: Option<NaiveDate>,
     pub status: Option<Status>,
     #[validate(range(min = 0, max = 100))]
     #[schema(minimum = 0, maximum = 100)]

@@ -16,6 +16,7 @@ pub mod notice;
 pub mod page;
 pub mod people;
 pub mod problem;
+pub mod reports;
 pub mod revisions;
 pub mod sections;
 pub mod stats;

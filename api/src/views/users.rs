@@ -9,6 +9,7 @@ use validator::Validate;
 
 use crate::views::{
     CityRef,
+    reports::UnitRef,
     values::{NonBlank, double_option},
 };
 
@@ -21,6 +22,8 @@ pub struct UserOut {
     pub role: UserRole,
     /// The one city an editor may write to; null for all.
     pub city: Option<CityRef>,
+    /// A reporter's units: it files and corrects progress reports for them. Empty for other roles.
+    pub units: Vec<UnitRef>,
     /// A disabled user cannot log in, and their tokens stop working.
     pub disabled: bool,
     /// When the password was last set; tokens issued before it no longer work.
@@ -32,7 +35,7 @@ pub struct UserOut {
 /// A new user, or all of a user's fields (PUT; the username cannot change).
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "yueqing-editor", "password": "correct horse battery staple", "role": "editor", "city": "330382"}))]
+#[schema(example = json!({"username": "yueqing-editor", "password": "correct horse battery staple", "role": "editor", "city": "330382", "units": []}))]
 pub struct UserIn {
     /// Letters, digits, `.`, `_` and `-`; unique.
     #[validate(length(min = 3, max = 50), custom(function = "crate::views::values::username"))]
@@ -49,6 +52,12 @@ pub struct UserIn {
         pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
     )]
     pub city: Option<String>,
+    /// For a reporter (which needs a city), the units of that city (ids or exact names) it
+    /// speaks for, one at least; empty for every other role.
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100, example = json!(["市发改局"]))]
+    pub units: Vec<NonBlank<100>>,
     /// Defaults to false.
     pub disabled: Option<bool>,
 }
@@ -63,6 +72,10 @@ pub struct UserPatch {
     #[validate(custom(function = "crate::views::values::city_ref"))]
     #[schema(value_type = Option<String>, pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
     pub city: Option<Option<String>>,
+    /// Replaces a reporter's units (ids or exact names in its city).
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
+    pub units: Option<Vec<NonBlank<100>>>,
     #[validate(length(min = 8, max = 200))]
     #[schema(format = Password, min_length = 8, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub password: Option<String>,

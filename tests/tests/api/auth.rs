@@ -424,8 +424,8 @@ async fn users_endpoints_are_for_admins_only(backend: Backend) {
 }
 
 /// The fields a user is shown with, and no others.
-const USER_FIELDS: [&str; 8] =
-    ["city", "created_at", "disabled", "id", "password_changed_at", "role", "updated_at", "username"];
+const USER_FIELDS: [&str; 9] =
+    ["city", "created_at", "disabled", "id", "password_changed_at", "role", "units", "updated_at", "username"];
 
 fn assert_user_shape(user: &Value) {
     let mut keys: Vec<&str> = user.as_object().expect("a user").keys().map(String::as_str).collect();

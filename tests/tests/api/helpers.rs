@@ -148,6 +148,14 @@ impl TestApp {
         self.get_ok(path, &query).await["total"].as_u64().expect("total")
     }
 
+    /// The `total` of a list only an admin (or another holder of `token`) may read.
+    pub async fn count_with_token(&self, path: &str, token: &str) -> u64 {
+        let path = format!("{path}?limit=1");
+        self.send(Method::GET, &path, Some(token), None, &[]).await.expect(StatusCode::OK)["total"]
+            .as_u64()
+            .expect("total")
+    }
+
     /// Asserts `GET path` answers `status` with a problem+json body, and returns the body.
     pub async fn get_problem(&self, path: &str, query: &[(&str, &str)], status: StatusCode) -> Value {
         let response = self.get(path, query).await;
@@ -506,7 +514,7 @@ impl TestApp {
 
     /// Creates a user through the library (as `duban user create` does), with [`PASSWORD`].
     pub async fn create_user(&self, username: &str, role: UserRole, city: Option<&str>) -> Uuid {
-        api::domain::users::create_user(&self.db, username, PASSWORD, role, city)
+        api::domain::users::create_user(&self.db, username, PASSWORD, role, city, &[])
             .await
             .unwrap_or_else(|e| panic!("user {username} is created: {e}"))
     }
@@ -524,6 +532,21 @@ impl TestApp {
         let role_name = serde_json::to_value(role).expect("a role").as_str().expect("a string").to_owned();
         let username = format!("{role_name}-{}-{n}", city.unwrap_or("all"));
         let id = self.create_user(&username, role, city).await;
+        self.logged_in(id, username).await
+    }
+
+    /// A new reporter of `city` (a code) for `units` (names), logged in over HTTP.
+    pub async fn reporter(&self, city: &str, units: &[&str]) -> Session {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let username = format!("reporter-{city}-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let units: Vec<String> = units.iter().map(|unit| (*unit).to_owned()).collect();
+        let id = api::domain::users::create_user(&self.db, &username, PASSWORD, UserRole::Reporter, Some(city), &units)
+            .await
+            .unwrap_or_else(|e| panic!("reporter {username} is created: {e}"));
+        self.logged_in(id, username).await
+    }
+
+    async fn logged_in(&self, id: Uuid, username: String) -> Session {
         let reply = self.login(&username, PASSWORD).await;
         let token = reply.expect(StatusCode::OK)["access_token"].as_str().expect("a token").to_owned();
         Session { id, username, token }

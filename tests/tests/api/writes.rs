@@ -201,8 +201,8 @@ struct Trace {
     revisions: u64,
 }
 
-const COLLECTIONS: [&str; 8] =
-    ["cities", "documents", "sections", "leaders", "units", "work-items", "livelihood-projects", "users"];
+const COLLECTIONS: [&str; 9] =
+    ["cities", "documents", "sections", "leaders", "units", "work-items", "livelihood-projects", "reports", "users"];
 
 async fn trace(app: &TestApp, admin: &str, record: Option<(&str, &str)>) -> Trace {
     let mut totals = Vec::new();
@@ -230,10 +230,19 @@ enum Caller {
     YueqingEditor,
     YuhuanEditor,
     Admin,
+    /// A reporter of Yueqing's 市发改局.
+    Reporter,
 }
 
-const CALLERS: [Caller; 6] =
-    [Caller::Anonymous, Caller::BadToken, Caller::Viewer, Caller::YueqingEditor, Caller::YuhuanEditor, Caller::Admin];
+const CALLERS: [Caller; 7] = [
+    Caller::Anonymous,
+    Caller::BadToken,
+    Caller::Viewer,
+    Caller::YueqingEditor,
+    Caller::YuhuanEditor,
+    Caller::Admin,
+    Caller::Reporter,
+];
 
 /// What a caller gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,9 +258,14 @@ enum Answer {
 use Answer::{Done, Forbidden, Unauthorized};
 
 /// The matrix, one column per caller of [`CALLERS`]: anonymous, bad token, viewer, Yueqing's
-/// editor, Yuhuan's editor, admin.
-const YUEQING_RECORD: [Answer; 6] = [Unauthorized, Unauthorized, Forbidden, Done, Forbidden, Done];
-const ADMINS_ONLY: [Answer; 6] = [Unauthorized, Unauthorized, Forbidden, Forbidden, Forbidden, Done];
+/// editor, Yuhuan's editor, admin, reporter of 市发改局.
+const YUEQING_RECORD: [Answer; 7] = [Unauthorized, Unauthorized, Forbidden, Done, Forbidden, Done, Forbidden];
+const ADMINS_ONLY: [Answer; 7] = [Unauthorized, Unauthorized, Forbidden, Forbidden, Forbidden, Done, Forbidden];
+/// A report by 市发改局 on one of its items: its reporter may file and correct it too.
+const UNIT_REPORT: [Answer; 7] = [Unauthorized, Unauthorized, Forbidden, Done, Forbidden, Done, Done];
+
+/// The unit the matrix's reporter speaks for.
+const REPORTING_UNIT: &str = "市发改局";
 
 struct Callers {
     bad: String,
@@ -259,6 +273,7 @@ struct Callers {
     yueqing: Session,
     yuhuan: String,
     admin: Session,
+    reporter: Session,
 }
 
 impl Callers {
@@ -272,6 +287,7 @@ impl Callers {
             yueqing: app.session(UserRole::Editor, Some("330382")).await,
             yuhuan: app.token(UserRole::Editor, Some("331083")).await,
             admin,
+            reporter: app.reporter("330382", &[REPORTING_UNIT]).await,
         }
     }
 
@@ -283,6 +299,7 @@ impl Callers {
             Caller::YueqingEditor => Some(&self.yueqing.token),
             Caller::YuhuanEditor => Some(&self.yuhuan),
             Caller::Admin => Some(&self.admin.token),
+            Caller::Reporter => Some(&self.reporter.token),
         }
     }
 
@@ -290,6 +307,7 @@ impl Callers {
         match caller {
             Caller::YueqingEditor => &self.yueqing.username,
             Caller::Admin => &self.admin.username,
+            Caller::Reporter => &self.reporter.username,
             other => panic!("{other:?} makes no writes"),
         }
     }
@@ -304,6 +322,10 @@ enum Write {
     Delete(Kind),
     /// `POST /imports` of Yueqing's file, changing one item.
     Import,
+    /// `POST /work-items/{id}/reports` by 市发改局 on one of its items.
+    FileReport,
+    /// `PATCH /reports/{id}` of such a report.
+    CorrectReport,
 }
 
 impl Write {
@@ -312,13 +334,14 @@ impl Write {
             .into_iter()
             .flat_map(|kind| [Write::Create(kind), Write::Replace(kind), Write::Patch(kind), Write::Delete(kind)])
             .collect();
-        all.push(Write::Import);
+        all.extend([Write::Import, Write::FileReport, Write::CorrectReport]);
         all
     }
 
     /// What each of [`CALLERS`] gets.
-    fn answers(self) -> [Answer; 6] {
+    fn answers(self) -> [Answer; 7] {
         match self {
+            Write::FileReport | Write::CorrectReport => UNIT_REPORT,
             Write::Create(kind) | Write::Replace(kind) | Write::Patch(kind) | Write::Delete(kind)
                 if !kind.belongs_to_a_city() =>
             {
@@ -330,8 +353,8 @@ impl Write {
 
     fn success(self) -> StatusCode {
         match self {
-            Write::Create(_) => StatusCode::CREATED,
-            Write::Replace(_) | Write::Patch(_) | Write::Import => StatusCode::OK,
+            Write::Create(_) | Write::FileReport => StatusCode::CREATED,
+            Write::Replace(_) | Write::Patch(_) | Write::Import | Write::CorrectReport => StatusCode::OK,
             Write::Delete(_) => StatusCode::NO_CONTENT,
         }
     }
@@ -339,8 +362,8 @@ impl Write {
     /// The action the write records on its record.
     fn action(self) -> &'static str {
         match self {
-            Write::Create(_) => "create",
-            Write::Replace(_) | Write::Patch(_) | Write::Import => "update",
+            Write::Create(_) | Write::FileReport => "create",
+            Write::Replace(_) | Write::Patch(_) | Write::Import | Write::CorrectReport => "update",
             Write::Delete(_) => "delete",
         }
     }
@@ -361,6 +384,8 @@ struct Matrix {
     /// Yueqing's file, and the id of the item an import of it changes.
     yueqing_file: Value,
     import_item: String,
+    /// An item 市发改局 is on, which reports are filed on.
+    report_item: String,
     next: std::cell::Cell<u32>,
 }
 
@@ -375,12 +400,19 @@ impl Matrix {
     async fn target(&self, app: &TestApp, write: Write) -> Option<Target> {
         let n = self.next();
         match write {
-            Write::Create(_) => None,
+            Write::Create(_) | Write::FileReport => None,
             Write::Replace(kind) | Write::Patch(kind) | Write::Delete(kind) => {
                 let id = create(app, &self.callers.admin.token, kind, kind.new_body(&self.fx, n)).await;
                 Some(Target { collection: kind.collection(), id, n })
             }
             Write::Import => Some(Target { collection: "work-items", id: self.import_item.clone(), n }),
+            Write::CorrectReport => {
+                let path = format!("/api/v1/work-items/{}/reports", self.report_item);
+                let reply =
+                    app.send(Method::POST, &path, Some(&self.callers.admin.token), Some(report_body(n)), &[]).await;
+                let id = reply.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
+                Some(Target { collection: "reports", id, n })
+            }
         }
     }
 
@@ -403,8 +435,25 @@ impl Matrix {
                 file["sections"][0]["groups"][0]["items"][0]["remarks"] = json!(format!("导入的备注{n}"));
                 app.send(Method::POST, "/api/v1/imports", token, Some(file), &[]).await
             }
+            Write::FileReport => {
+                let path = format!("/api/v1/work-items/{}/reports", self.report_item);
+                app.send(Method::POST, &path, token, Some(report_body(n)), &[]).await
+            }
+            Write::CorrectReport => {
+                let path = format!("/api/v1/reports/{}", target.expect("a target").id);
+                app.send(Method::PATCH, &path, token, Some(json!({"progress": 50, "text": format!("更正{n}")})), &[])
+                    .await
+            }
         }
     }
+}
+
+/// A report by [`REPORTING_UNIT`], made distinct by `n`.
+fn report_body(n: u32) -> Value {
+    json!({
+        "unit": REPORTING_UNIT, "as_of": "2021-06-30", "status": "in_progress", "progress": n % 100,
+        "text": format!("进展情况{n}")
+    })
 }
 
 async fn every_write_is_allowed_or_refused_by_role_and_city(backend: Backend) {
@@ -419,11 +468,18 @@ async fn every_write_is_allowed_or_refused_by_role_and_city(backend: Backend) {
         (&first["section"]["number"], &first["group"]["number"], &first["seq"]),
         (&json!(1), &json!(1), &json!(1))
     );
+    let report_item = app
+        .get_ok("/api/v1/work-items", &[("city", "330382"), ("unit", REPORTING_UNIT), ("limit", "1")])
+        .await["items"][0]["id"]
+        .as_str()
+        .expect("an item of the reporting unit")
+        .to_owned();
     let matrix = Matrix {
         fx,
         callers,
         yueqing_file,
         import_item: first["id"].as_str().expect("id").to_owned(),
+        report_item,
         next: std::cell::Cell::new(1),
     };
     let admin = matrix.callers.admin.token.clone();
@@ -450,7 +506,7 @@ async fn every_write_is_allowed_or_refused_by_role_and_city(backend: Backend) {
         // Every allowed caller, each on a record of its own: it succeeds and records who did it.
         for &(caller, _) in answers.iter().filter(|(_, answer)| *answer == Done) {
             let target = match write {
-                Write::Create(_) => None,
+                Write::Create(_) | Write::FileReport => None,
                 _ => matrix.target(&app, write).await,
             };
             let revisions = app.revision_count().await;
@@ -460,6 +516,7 @@ async fn every_write_is_allowed_or_refused_by_role_and_city(backend: Backend) {
             let (collection, id) = match (target, write) {
                 (Some(target), _) => (target.collection, target.id),
                 (None, Write::Create(kind)) => (kind.collection(), reply.body["id"].as_str().expect("id").to_owned()),
+                (None, Write::FileReport) => ("reports", reply.body["id"].as_str().expect("id").to_owned()),
                 (None, _) => unreachable!("only creations have no target"),
             };
             let history = history(&app, &admin, collection, &id).await;
@@ -703,7 +760,14 @@ async fn a_sections_new_period_reaches_its_items(backend: Backend) {
     let last = item_history.last().expect("a revision");
     assert_eq!(last["action"], "update");
     assert_eq!(last["actor"], json!({"id": admin.id, "name": admin.username}));
-    assert_eq!(last["changes"], json!({"period": {"before": "2021-2025", "after": "2021-2026"}}));
+    // A due date left at its default follows the period.
+    assert_eq!(
+        last["changes"],
+        json!({
+            "period": {"before": "2021-2025", "after": "2021-2026"},
+            "due_on": {"before": "2025-12-31", "after": "2026-12-31"}
+        })
+    );
     let section_history = history(&app, &admin.token, "sections", id).await;
     assert_eq!(
         section_history.last().expect("a revision")["changes"],

@@ -3,8 +3,12 @@
 pub mod jwt;
 pub mod password;
 
-use entity::user::{self, UserRole};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use entity::{
+    item_unit::UnitRole,
+    user::{self, UserRole},
+    user_unit,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
@@ -21,6 +25,10 @@ pub struct AuthUser {
     pub role: UserRole,
     /// The one city an editor may write to; `None` for all.
     pub city_id: Option<Uuid>,
+    /// A reporter's units: it may report on the items they are on. Empty for other roles.
+    pub units: Vec<Uuid>,
+    /// The roles on an item that let a reporter's unit report on it (`REPORTER_UNIT_ROLES`).
+    pub reporting_roles: Vec<UnitRole>,
 }
 
 impl AuthUser {
@@ -42,12 +50,36 @@ impl AuthUser {
                 Err(ApiError::Forbidden("this editor may not write to another city's data".to_owned()))
             }
             (UserRole::Viewer, _) => Err(ApiError::Forbidden("a viewer may not write".to_owned())),
+            (UserRole::Reporter, _) => Err(ApiError::Forbidden(
+                "a reporter may only file and correct progress reports for its units".to_owned(),
+            )),
+        }
+    }
+
+    /// 403 unless this reporter speaks for `unit` and the unit's `role` on the item lets it
+    /// report; anyone else as [`Self::require_city`].
+    fn require_reporting_unit(&self, city: Uuid, unit: Option<Uuid>, role: Option<UnitRole>) -> Result<(), ApiError> {
+        if self.role != UserRole::Reporter {
+            return self.require_city(city);
+        }
+        if !unit.is_some_and(|unit| self.units.contains(&unit)) {
+            return Err(ApiError::Forbidden("this reporter does not speak for the report's unit".to_owned()));
+        }
+        match role {
+            Some(role) if self.reporting_roles.contains(&role) => Ok(()),
+            Some(_) => Err(ApiError::Forbidden("the unit's role on this item does not let it report".to_owned())),
+            None => Err(ApiError::Forbidden("the reporter's unit is not on this item".to_owned())),
         }
     }
 
     /// The user a valid token names, if they may still use it: enabled, and their password
     /// unchanged since the token was issued (`password_changed_at`, in microseconds).
-    pub async fn of_token(db: &impl ConnectionTrait, user_id: Uuid, password_stamp: i64) -> Result<Self, ApiError> {
+    pub async fn of_token(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        password_stamp: i64,
+        reporting_roles: &[UnitRole],
+    ) -> Result<Self, ApiError> {
         let user = user::Entity::find_by_id(user_id)
             .one(db)
             .await?
@@ -58,7 +90,18 @@ impl AuthUser {
         if user.password_changed_at.timestamp_micros() != password_stamp {
             return Err(ApiError::Unauthorized("the password has changed since the token was issued".to_owned()));
         }
-        Ok(AuthUser { id: user.id, username: user.username, role: user.role, city_id: user.city_id })
+        let units = match user.role {
+            UserRole::Reporter => units_of(db, user.id).await?,
+            _ => Vec::new(),
+        };
+        Ok(AuthUser {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            city_id: user.city_id,
+            units,
+            reporting_roles: reporting_roles.to_vec(),
+        })
     }
 }
 
@@ -73,4 +116,19 @@ impl Authority for AuthUser {
             None => self.require_admin(),
         }
     }
+
+    fn authorize_report(&self, city: Uuid, unit: Option<Uuid>, role: Option<UnitRole>) -> Result<(), ApiError> {
+        self.require_reporting_unit(city, unit, role)
+    }
+}
+
+/// The units a user speaks for.
+pub async fn units_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(user_unit::Entity::find()
+        .select_only()
+        .column(user_unit::Column::UnitId)
+        .filter(user_unit::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?)
 }

@@ -362,6 +362,7 @@ async fn plan_items(
                     remarks: item_in.remarks.clone(),
                     period_start,
                     period_end,
+                    due_on: item::end_of_period(period_end),
                     status: item_in.status.unwrap_or(Status::NotStarted),
                     progress: item_in.progress.unwrap_or(0),
                     progress_note: item_in.progress_note.clone(),
@@ -649,6 +650,10 @@ fn item_update(
     active.remarks.set_if_not_equals(wanted.remarks.clone());
     active.period_start.set_if_not_equals(wanted.period_start);
     active.period_end.set_if_not_equals(wanted.period_end);
+    // A due date left at its default follows the period; one set by hand stays.
+    if current.due_on == item::end_of_period(current.period_end) {
+        active.due_on.set_if_not_equals(wanted.due_on);
+    }
     if item_in.status.is_some() {
         active.status.set_if_not_equals(wanted.status);
     }

@@ -10,7 +10,7 @@ use entity::{
     item::{ItemKind, Status},
     item_unit,
     item_unit::UnitRole,
-    leader, section, unit,
+    leader, progress_report, section, unit,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
@@ -62,6 +62,14 @@ pub struct ItemFilter {
     pub has_remarks: Option<bool>,
     /// Progress within this inclusive range.
     pub progress: Option<(i32, i32)>,
+    /// Only overdue (true) or only not overdue (false) items, as of [`Self::today`].
+    pub overdue: Option<bool>,
+    pub due_before: Option<chrono::NaiveDate>,
+    pub due_after: Option<chrono::NaiveDate>,
+    /// Only items with no report `as_of` within this many days before [`Self::today`].
+    pub stale_days: Option<i64>,
+    /// The day overdue and stale are judged on.
+    pub today: chrono::NaiveDate,
 }
 
 /// An item with what its response embeds, read in one statement: its columns (not its search
@@ -82,6 +90,7 @@ pub struct ItemRow {
     pub remarks: Option<String>,
     pub period_start: i32,
     pub period_end: i32,
+    pub due_on: chrono::NaiveDate,
     pub status: Status,
     pub progress: i32,
     pub progress_note: Option<String>,
@@ -124,6 +133,7 @@ fn select_rows() -> Select<item::Entity> {
             I::Remarks,
             I::PeriodStart,
             I::PeriodEnd,
+            I::DueOn,
             I::Status,
             I::Progress,
             I::ProgressNote,
@@ -173,6 +183,7 @@ fn sort_keys(kind: ItemKind) -> Vec<SortKey> {
         ),
         SortKey::new("created_at", vec![col(item::Column::CreatedAt, "/created_at", KeyKind::Time)]),
         SortKey::new("updated_at", vec![col(item::Column::UpdatedAt, "/updated_at", KeyKind::Time)]),
+        SortKey::new("due_on", vec![col(item::Column::DueOn, "/due_on", KeyKind::Date)]),
     ]
 }
 
@@ -271,7 +282,7 @@ pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<V
 /// `column` is the city the filter names: by id, or by admin code as `= (SELECT id … code)`. A
 /// scalar subquery, not `IN`: the planner then knows it is one city, and walks the city's part of
 /// an index in the page's order instead of joining.
-fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
+pub(crate) fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
     match city {
         IdOrName::Id(id) => column.eq(*id),
         IdOrName::Name(code) => {
@@ -288,7 +299,7 @@ fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
 
 /// The ids of the named records (leaders or units), within the filter's city when it has one:
 /// a name is unique per city, so `unit=市发改局&city=…` resolves to one unit, not one per city.
-fn named_ids<E: EntityTrait>(
+pub(crate) fn named_ids<E: EntityTrait>(
     names: &[IdOrName],
     city: Option<&IdOrName>,
     id: E::Column,
@@ -381,7 +392,34 @@ pub(crate) fn condition(filter: &ItemFilter, backend: sea_orm::DbBackend) -> Con
     if let Some((min, max)) = filter.progress {
         all = all.add(item::Column::Progress.between(min, max));
     }
+    match filter.overdue {
+        Some(true) => all = all.add(overdue(filter.today)),
+        Some(false) => all = all.add(overdue(filter.today).not()),
+        None => {}
+    }
+    if let Some(before) = filter.due_before {
+        all = all.add(item::Column::DueOn.lt(before));
+    }
+    if let Some(after) = filter.due_after {
+        all = all.add(item::Column::DueOn.gt(after));
+    }
+    if let Some(days) = filter.stale_days {
+        let fresh = Query::select()
+            .column(progress_report::Column::ItemId)
+            .from(progress_report::Entity)
+            .and_where(progress_report::Column::AsOf.gt(filter.today - chrono::Duration::days(days)))
+            .take();
+        all = all.add(item::Column::Id.not_in_subquery(fresh));
+    }
     all
+}
+
+/// Past its due date on `today` and neither completed nor cancelled. `delayed` is a status a
+/// report or an editor sets; overdue is only ever derived.
+pub(crate) fn overdue(today: chrono::NaiveDate) -> Condition {
+    Condition::all()
+        .add(item::Column::DueOn.lt(today))
+        .add(item::Column::Status.is_not_in([Status::Completed, Status::Cancelled]))
 }
 
 /// The items' units, in one statement for all of them.
@@ -454,6 +492,7 @@ impl From<ItemRecord> for ItemFields {
             city: CityRef { id: i.city_id, code: i.city_code, name: i.city_name },
             section: SectionRef { id: i.section_id, number: i.section_number, title: i.section_title },
             period: format_period(i.period_start, i.period_end),
+            due_on: i.due_on,
             seq: i.seq,
             content: i.content,
             leader: i.leader_id.zip(i.leader_name).map(|(id, name)| LeaderRef { id, name, title: i.leader_title }),
@@ -485,8 +524,12 @@ impl From<ItemRecord> for LivelihoodProjectOut {
 }
 
 impl ItemFilter {
-    /// The filter the query parameters of a list (or stats, or feed) ask for.
-    pub fn from_params(params: &ItemListParams) -> Result<Self> {
+    /// The filter the query parameters of a list (or stats, or feed) ask for, judging overdue and
+    /// stale items on `today`.
+    pub fn from_params(params: &ItemListParams, today: chrono::NaiveDate) -> Result<Self> {
+        if params.stale_days.is_some_and(|days| !(1..=36_500).contains(&days)) {
+            return Err(ApiError::bad_field("stale_days", "must be between 1 and 36500"));
+        }
         let statuses = split_values(&params.status)
             .into_iter()
             .map(|s| {
@@ -525,6 +568,11 @@ impl ItemFilter {
             has_remarks: params.has_remarks,
             progress: (params.progress_min.is_some() || params.progress_max.is_some())
                 .then(|| (params.progress_min.unwrap_or(0), params.progress_max.unwrap_or(100))),
+            overdue: params.overdue,
+            due_before: params.due_before,
+            due_after: params.due_after,
+            stale_days: params.stale_days,
+            today,
         })
     }
 }

@@ -21,6 +21,7 @@ use crate::{
         filter::id_or_name,
         items::read::{get, load_records},
         journal::{Action, Change},
+        reports,
         resource::{Resource, WriteContext, snapshot},
         search,
     },
@@ -44,6 +45,7 @@ pub struct ItemDraft {
     pub leader: Option<String>,
     pub units: Vec<UnitAssignmentIn>,
     pub remarks: Option<String>,
+    pub due_on: Option<chrono::NaiveDate>,
     pub status: Option<Status>,
     pub progress: Option<i32>,
     pub progress_note: Option<String>,
@@ -61,6 +63,7 @@ impl From<WorkItemIn> for ItemDraft {
             leader: input.leader,
             units: input.units,
             remarks: input.remarks,
+            due_on: input.due_on,
             status: input.status,
             progress: input.progress,
             progress_note: input.progress_note,
@@ -81,6 +84,7 @@ impl From<LivelihoodProjectIn> for ItemDraft {
             leader: input.leader,
             units: input.units,
             remarks: input.remarks,
+            due_on: input.due_on,
             status: input.status,
             progress: input.progress,
             progress_note: input.progress_note,
@@ -219,6 +223,7 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
         remarks: draft.remarks,
         period_start: section.period_start,
         period_end: section.period_end,
+        due_on: draft.due_on.unwrap_or_else(|| item::end_of_period(section.period_end)),
         status: draft.status.unwrap_or(Status::NotStarted),
         progress: draft.progress.unwrap_or(0),
         progress_note: draft.progress_note,
@@ -264,6 +269,9 @@ pub async fn replace(
         updated_at: Set(ctx.now),
         ..Default::default()
     };
+    if let Some(due_on) = draft.due_on {
+        active.due_on = Set(due_on);
+    }
     if let Some(status) = draft.status {
         active.status = Set(status);
     }
@@ -292,6 +300,9 @@ pub async fn patch(
     }
     if let Some(remarks) = patch.remarks {
         active.remarks = Set(remarks);
+    }
+    if let Some(due_on) = patch.due_on {
+        active.due_on = Set(due_on);
     }
     if let Some(status) = patch.status {
         active.status = Set(status);
@@ -331,20 +342,18 @@ pub async fn item_snapshots(
         .collect()
 }
 
-/// Deletion records for the items with `ids`.
+/// Deletion records for the items with `ids` and for their progress reports, which go with them.
 pub async fn item_tombstones(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<Change>> {
-    Ok(item_snapshots(db, ids)
-        .await?
-        .into_iter()
-        .map(|(collection, id, city, before)| Change {
-            resource_type: collection,
-            resource_id: id,
-            city_id: Some(city),
-            action: Action::Delete,
-            before: Some(before),
-            after: None,
-        })
-        .collect())
+    let mut changes = reports::tombstones_of_items(db, &ids).await?;
+    changes.extend(item_snapshots(db, ids).await?.into_iter().map(|(collection, id, city, before)| Change {
+        resource_type: collection,
+        resource_id: id,
+        city_id: Some(city),
+        action: Action::Delete,
+        before: Some(before),
+        after: None,
+    }));
+    Ok(changes)
 }
 
 /// Defines a [`Resource`] for one kind of item.
@@ -407,12 +416,19 @@ macro_rules! item_resource {
             async fn delete(
                 db: &impl ConnectionTrait,
                 current: &$out,
-                _cascade: bool,
+                cascade: bool,
                 _: &WriteContext,
             ) -> Result<Vec<Change>> {
-                // Its unit rows go with it (ON DELETE CASCADE); nothing else refers to an item.
+                let reports = reports::tombstones_of_items(db, &[current.item.id]).await?;
+                if !cascade && !reports.is_empty() {
+                    return Err(ApiError::Conflict(format!(
+                        "the item has {} progress report(s); pass cascade=true to delete them with it",
+                        reports.len()
+                    )));
+                }
+                // Its unit rows and reports go with it (ON DELETE CASCADE).
                 item::Entity::delete_by_id(current.item.id).exec(db).await?;
-                Ok(Vec::new())
+                Ok(reports)
             }
         }
     };

@@ -21,7 +21,7 @@ impl FromRequest for AuthUser {
                 .tokens
                 .verify(&token)
                 .map_err(|reason| ApiError::Unauthorized(format!("the token is not valid: {reason}")))?;
-            AuthUser::of_token(&state.db, claims.sub, claims.pwd).await
+            AuthUser::of_token(&state.db, claims.sub, claims.pwd, &state.reporting_roles).await
         })
     }
 }

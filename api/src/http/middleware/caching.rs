@@ -18,7 +18,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -40,11 +40,13 @@ fn hex(digest: impl AsRef<[u8]>, bytes: usize) -> String {
     digest.as_ref().iter().take(bytes).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The digest of what selects this request's representation: path, query and
+/// The digest of what selects this request's representation: path, query, the day and
 /// [`SELECTING_HEADERS`].
-fn request_digest(req: &ServiceRequest) -> String {
+fn request_digest(req: &ServiceRequest, today: NaiveDate) -> String {
     let mut digest = Sha256::new();
     digest.update(req.uri().to_string());
+    // Some lists depend on the day (overdue, stale): yesterday's tag does not validate today's.
+    digest.update(today.to_string());
     for name in SELECTING_HEADERS {
         digest.update([0]);
         if let Some(value) = req.headers().get(name) {
@@ -143,6 +145,11 @@ pub async fn conditional_get(
             Err(_) => return Ok(drop_body(next.call(req).await?.map_into_boxed_body())),
         }
     };
+    // What depends on the day may have changed at midnight without a write.
+    let start_of_today = state.clock.start_of_today();
+    let as_of_today = |head: Head| Head { at: head.at.map(|at| at.max(start_of_today)), ..head };
+    let head_first = head_first.map(as_of_today);
+    let today = state.clock.today();
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let if_modified_since = req
         .headers()
@@ -151,7 +158,7 @@ pub async fn conditional_get(
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
         .map(|t| t.with_timezone(&Utc));
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let request_digest = request_digest(&req);
+    let request_digest = request_digest(&req, today);
     // A list tag of this request at this head names what the client holds: answer without running
     // the request. (`*` is never short-circuited: an error or a missing resource must say so.)
     if let Some(head) = head_first {
@@ -167,7 +174,7 @@ pub async fn conditional_get(
     if res.status() != StatusCode::OK {
         return Ok(drop_body(res.map_into_boxed_body()));
     }
-    let Some(head) = head_first.or_else(|| res.response().extensions().get::<Head>().copied()) else {
+    let Some(head) = head_first.or_else(|| res.response().extensions().get::<Head>().copied().map(as_of_today)) else {
         return Ok(drop_body(res.map_into_boxed_body()));
     };
     let (req, res) = res.into_parts();

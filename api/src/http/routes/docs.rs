@@ -20,6 +20,7 @@ use crate::views::{
     page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PARTIAL_JSON},
     people::{LeaderOut, UnitOut},
     problem::Problem,
+    reports::{MissingReportOut, ReportOut},
     revisions::RevisionOut,
     sections::SectionDetailOut,
     users::UserOut,
@@ -132,9 +133,9 @@ macro_rules! list_option_docs {
 
 list_option_docs! {
     /// The options of the work item and livelihood project lists.
-    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at"] default "seq", include ["city", "document"], representations true;
+    ItemListOptions: sort ["seq", "progress", "status", "period", "created_at", "updated_at", "due_on"] default "seq", include ["city", "document"], representations true;
     /// The options of the item feeds.
-    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at"] default "-updated_at", include [], representations false;
+    ItemFeedOptions: sort ["updated_at", "seq", "progress", "status", "period", "created_at", "due_on"] default "-updated_at", include [], representations false;
     /// The options of the document list.
     DocumentListOptions: sort ["issued_on", "doc_number", "created_at", "updated_at"] default "-issued_on", include ["city"], representations true;
     /// The options of the document feed.
@@ -147,6 +148,12 @@ list_option_docs! {
     SectionListOptions: sort ["number"] default "number", include ["city"], representations true;
     /// The options of the user list.
     UserListOptions: sort ["username", "created_at"] default "username", include ["city"], representations true;
+    /// The options of the report lists.
+    ReportListOptions: sort ["as_of", "created_at", "progress", "updated_at"] default "-as_of", include [], representations true;
+    /// The options of the report feed.
+    ReportFeedOptions: sort ["updated_at", "as_of", "created_at", "progress"] default "-updated_at", include [], representations false;
+    /// The options of the list of missing reports.
+    MissingReportOptions: sort ["item"] default "item", include [], representations true;
     /// The options of revision lists.
     RevisionListOptions: sort ["seq"] default "seq", include [], representations true;
 }
@@ -220,6 +227,8 @@ listed! {
     LivelihoodProjectOut => "livelihood projects",
     UserOut => "users",
     RevisionOut => "revisions",
+    ReportOut => "progress reports",
+    MissingReportOut => "missing reports",
 }
 
 /// The 200 response of a list of `T`: the page as JSON (`Page_T`, registered with the document's

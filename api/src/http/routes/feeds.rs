@@ -13,18 +13,20 @@ use crate::{
         documents::DocumentFilter,
         items::read::ItemFilter,
         paging::{Listing, PageRequest},
+        reports::ReportFilter,
     },
     error::{ApiError, Result},
     http::{
         extract::list::ListRequest,
         extract::reading::ReadState,
-        routes::docs::{DocumentFeedOptions, ItemFeedOptions, ListErrors},
+        routes::docs::{DocumentFeedOptions, ItemFeedOptions, ListErrors, ReportFeedOptions},
     },
     views::{
         documents::{DocumentListParams, DocumentOut},
         feeds::{FeedItem, JsonFeed},
         items::{ItemListParams, LivelihoodProjectOut, WorkItemOut},
         page::{CountMode, ListOptions},
+        reports::ReportListParams,
     },
 };
 
@@ -145,7 +147,7 @@ pub async fn work_item_feed(
 ) -> Result<HttpResponse> {
     let options = feed_options(request.options)?;
     let page = PageRequest::from_options(&options)?;
-    let filter = ItemFilter::from_params(&request.filters)?;
+    let filter = ItemFilter::from_params(&request.filters, state.clock.today())?;
     let listing = db::cancel_on_drop(&state.db, async |txn| {
         domain::items::read::list(txn, ItemKind::WorkItem, &filter, options.sort.as_deref(), &page).await
     })
@@ -181,7 +183,7 @@ pub async fn livelihood_project_feed(
 ) -> Result<HttpResponse> {
     let options = feed_options(request.options)?;
     let page = PageRequest::from_options(&options)?;
-    let filter = ItemFilter::from_params(&request.filters)?;
+    let filter = ItemFilter::from_params(&request.filters, state.clock.today())?;
     let listing = db::cancel_on_drop(&state.db, async |txn| {
         domain::items::read::list(txn, ItemKind::LivelihoodProject, &filter, options.sort.as_deref(), &page).await
     })
@@ -193,6 +195,46 @@ pub async fn livelihood_project_feed(
             None => format!("({})", i.seq),
         };
         item_entry(&i.city.name, seq, &i.content, i.remarks.as_deref(), i.status, i.created_at, i.updated_at)
+    }))
+}
+
+/// Progress reports as a JSON Feed, most recently filed or corrected first; `city` or `unit` make
+/// a city's or a unit's feed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/feeds/reports",
+    tag = "feeds",
+    operation_id = "report_feed",
+    params(ReportFeedOptions, ReportListParams),
+    responses((status = 200, description = "A JSON Feed 1.1", body = JsonFeed, content_type = "application/feed+json"), ListErrors)
+)]
+#[get("/feeds/reports")]
+pub async fn report_feed(
+    ReadState(state): ReadState,
+    request: ListRequest<ReportListParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let options = feed_options(request.options)?;
+    let page = PageRequest::from_options(&options)?;
+    let filter = ReportFilter::from_params(&request.filters)?;
+    let listing = domain::reports::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
+    Ok(feed(&req, "progress reports", "reports", listing, |r| {
+        let status =
+            serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let mut text = r.text.clone();
+        if let Some(problems) = &r.problems {
+            text.push_str(&format!("\n存在问题：{problems}"));
+        }
+        if let Some(help) = &r.help_requested {
+            text.push_str(&format!("\n需协调事项：{help}"));
+        }
+        (
+            format!("{} {} {} {}%", r.city.name, r.unit.name, r.as_of, r.progress),
+            text,
+            r.created_at,
+            r.updated_at,
+            vec![r.city.name.clone(), r.unit.name.clone(), status],
+        )
     }))
 }
 

@@ -35,7 +35,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
 ) -> Result<HttpResponse> {
     let ListRequest { options, filters } = request;
     let page = PageRequest::from_options(&options)?;
-    let filter = ItemFilter::from_params(&filters)?;
+    let filter = ItemFilter::from_params(&filters, state.clock.today())?;
     // A free-text search may be slow: stop it on the server if its client goes away.
     let listing = db::cancel_on_drop(&state.db, async |txn| {
         domain::items::read::list(txn, kind, &filter, options.sort.as_deref(), &page).await

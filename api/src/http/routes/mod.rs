@@ -12,6 +12,7 @@ pub mod health;
 pub mod imports;
 pub mod items;
 pub mod people;
+pub mod reports;
 pub mod sections;
 pub mod stats;
 pub mod users;

@@ -54,7 +54,7 @@ impl FromRequest for StatsRequest {
 }
 
 async fn respond(state: &AppState, kind: ItemKind, request: StatsRequest) -> Result<HttpResponse> {
-    let filter = ItemFilter::from_params(&request.filters)?;
+    let filter = ItemFilter::from_params(&request.filters, state.clock.today())?;
     Ok(HttpResponse::Ok().json(stats::stats(&state.db, kind, &filter, request.group_by).await?))
 }
 
