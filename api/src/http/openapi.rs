@@ -11,7 +11,9 @@ use utoipa::{
 };
 
 use crate::{
-    http::routes::{changes, cities, documents, feeds, health, imports, items, people, sections, stats, users},
+    http::routes::{
+        changes, cities, documents, feeds, health, imports, items, landing, people, sections, stats, users,
+    },
     views::{
         cities::CityOut,
         documents::DocumentOut,
@@ -110,6 +112,7 @@ macro_rules! api {
             )),
             paths($($($v1)::+,)+ $($($root)::+),+),
             tags(
+                (name = "landing", description = "What the API is and where everything is"),
                 (name = "auth", description = "Access tokens for writes"),
                 (name = "cities", description = "County-level cities"),
                 (name = "documents", description = "Issued notices"),
@@ -208,6 +211,7 @@ api! {
         changes::list_changes,
     ],
     root: [
+        landing::landing,
         health::metrics,
         health::live,
         health::ready,

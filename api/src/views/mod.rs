@@ -7,11 +7,13 @@
 
 pub mod changes;
 pub mod cities;
+pub mod collection;
 pub mod documents;
 pub mod feeds;
 pub mod health;
 pub mod import;
 pub mod items;
+pub mod landing;
 pub mod notice;
 pub mod page;
 pub mod people;

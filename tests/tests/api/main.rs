@@ -12,6 +12,7 @@ mod docs;
 mod errors;
 mod feeds;
 mod import;
+mod landing;
 mod lists;
 mod notices;
 mod ops;

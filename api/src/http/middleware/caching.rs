@@ -117,7 +117,8 @@ pub async fn conditional_get(
     // The head is read where the read itself will run (the replica for anonymous reads).
     let state = req.app_data::<web::Data<AppState>>().map(|state| AppState::for_reading(state, req.headers()));
     let head = match &state {
-        Some(state) if *req.method() == Method::GET && req.path().starts_with("/api/") => {
+        // The landing page counts the collections: it changes with the head like a list.
+        Some(state) if *req.method() == Method::GET && (req.path().starts_with("/api/") || req.path() == "/") => {
             // A database that does not answer leaves the answer to the handler (and its error).
             journal::head(&state.db).await.ok()
         }

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod health;
 pub mod imports;
 pub mod items;
+pub mod landing;
 pub mod people;
 pub mod sections;
 pub mod stats;
