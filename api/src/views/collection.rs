@@ -44,6 +44,20 @@ impl Collection {
         }
     }
 
+    /// The component schema of its records, as their own endpoint shows them.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Collection::Cities => "CityOut",
+            Collection::Documents => "DocumentOut",
+            Collection::Sections => "SectionDetailOut",
+            Collection::Leaders => "LeaderOut",
+            Collection::Units => "UnitOut",
+            Collection::WorkItems => "WorkItemOut",
+            Collection::LivelihoodProjects => "LivelihoodProjectOut",
+            Collection::Users => "UserOut",
+        }
+    }
+
     /// What the collection holds, for people.
     pub fn title(self) -> &'static str {
         match self {

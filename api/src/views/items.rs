@@ -9,6 +9,7 @@ use validator::Validate;
 
 use crate::views::{
     CityRef, LeaderRef, UnitRoleOut,
+    documents::DocumentOut,
     values::{NonBlank, double_option},
 };
 
@@ -17,6 +18,10 @@ use crate::views::{
 pub struct ItemFields {
     pub id: Uuid,
     pub document_id: Uuid,
+    /// Lists with `include=document` only: the item's document in full. (Left out otherwise.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Box<DocumentOut>>,
+    /// With `include=city` (lists), the city in full: a `CityOut`, which has every field of this.
     pub city: CityRef,
     pub section: SectionRef,
     /// `YYYY` or `YYYY-YYYY`.
@@ -88,16 +93,27 @@ pub struct LivelihoodProjectOut {
 }
 
 /// An id, or an exact name; comma-separated for several.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
 pub struct NameOrId(pub String);
 
-/// Statuses, comma-separated.
-#[derive(ToSchema)]
-#[schema(
-    pattern = "^(not_started|in_progress|completed|delayed|cancelled)(,(not_started|in_progress|completed|delayed|cancelled))*$"
-)]
-pub struct StatusList(pub String);
+/// One leader or unit (id or exact name), or several, the parameter repeated. (The schema of the
+/// `leader` and `unit` filters: a generated client takes one value as it is.)
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum NameOrIdFilter {
+    One(NameOrId),
+    Many(Vec<NameOrId>),
+}
+
+/// One status, or several, the parameter repeated. (The schema of the `status` filter: a
+/// generated client takes one value as it is.)
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum StatusFilter {
+    One(Status),
+    Many(Vec<Status>),
+}
 
 /// Parameters of the work item and livelihood project lists.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -116,17 +132,17 @@ pub struct ItemListParams {
     pub section: Option<Uuid>,
     /// Leader id or exact name; repeat or comma-separate for any of several.
     #[serde(default)]
-    #[param(example = json!(["何学考"]), value_type = Vec<NameOrId>)]
+    #[param(example = "何学考", value_type = NameOrIdFilter)]
     pub leader: Vec<String>,
     /// Unit id or exact name; repeat or comma-separate for any of several.
     #[serde(default)]
-    #[param(example = json!(["市发改局"]), value_type = Vec<NameOrId>)]
+    #[param(example = "市发改局", value_type = NameOrIdFilter)]
     pub unit: Vec<String>,
     /// Only where the unit (or any unit, without `unit`) has this role.
     pub unit_role: Option<UnitRole>,
-    /// Status; comma-separate for any of several.
+    /// Status; repeat (or comma-separate) for any of several.
     #[serde(default)]
-    #[param(example = json!(["in_progress,delayed"]), value_type = Vec<StatusList>)]
+    #[param(example = "not_started", value_type = StatusFilter)]
     pub status: Vec<String>,
     /// Exactly this period: `YYYY` or `YYYY-YYYY`.
     #[param(example = "2021-2025", pattern = "^[0-9]{4}(-[0-9]{4})?$")]

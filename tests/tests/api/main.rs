@@ -17,6 +17,7 @@ mod lists;
 mod notices;
 mod ops;
 mod proxy;
+mod schemas;
 mod seed;
 mod sync;
 mod writes;
