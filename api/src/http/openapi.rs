@@ -185,6 +185,74 @@ fn never_null(schema: &mut Value) {
     }
 }
 
+/// Documents the headers and answers that middleware adds to operations, which their
+/// annotations cannot see: `X-Request-Id` on every answer; on the reads the caching middleware
+/// serves (under `/api/` and `/`), `ETag`, `Last-Modified`, `Cache-Control` and `Vary` on the 200,
+/// the `If-None-Match` and `If-Modified-Since` parameters and the 304 they lead to; and
+/// `WWW-Authenticate` on every 401.
+fn document_headers(mut document: Value) -> Value {
+    let header = |description: &str| json!({ "description": description, "schema": { "type": "string" } });
+    document["components"]["headers"] = json!({
+        "X-Request-Id": header("The request's id, also on its log lines: quote it when you report a problem."),
+        "ETag": header("A strong entity tag: a single resource's is the digest of its JSON (send it back in `If-Match`); a list's names the change log's head, the request and the body."),
+        "Last-Modified": header("The time of the last change to any record (the head of the change log), as an HTTP date."),
+        "Cache-Control": header("`public, no-cache` for anonymous reads, `private, no-cache` with credentials: caches may keep the answer but must revalidate it."),
+        "Vary": header("`accept`: the representation depends on the `Accept` header."),
+        "WWW-Authenticate": header("`Bearer realm=\"duban\"`, with `error=\"invalid_token\"` when a token was sent but is not valid."),
+    });
+    let reference = |name: &str| json!({ "$ref": format!("#/components/headers/{name}") });
+    let validators = ["ETag", "Last-Modified", "Cache-Control", "Vary"];
+    let not_modified = json!({
+        "description": "Not modified: what the client holds (named by `If-None-Match` or `If-Modified-Since`) is current. No body.",
+        "headers": validators.iter().chain(["X-Request-Id"].iter()).map(|name| ((*name).to_owned(), reference(name))).collect::<serde_json::Map<_, _>>(),
+    });
+    document["components"]["responses"] = json!({ "NotModified": not_modified });
+    document["components"]["parameters"]["If-None-Match"] = json!({
+        "name": "If-None-Match", "in": "header", "required": false,
+        "description": "Entity tags the client holds (from `ETag`); a 304 answers when one is current.",
+        "schema": { "type": "string" },
+    });
+    document["components"]["parameters"]["If-Modified-Since"] = json!({
+        "name": "If-Modified-Since", "in": "header", "required": false,
+        "description": "An HTTP date (from `Last-Modified`); without `If-None-Match`, a 304 answers when nothing changed since.",
+        "schema": { "type": "string" },
+    });
+    let Some(paths) = document["paths"].as_object_mut() else { return document };
+    for (path, item) in paths.iter_mut() {
+        let cached = path.starts_with("/api/") || path == "/";
+        for (method, operation) in item.as_object_mut().into_iter().flatten() {
+            let conditional = cached && method == "get";
+            if conditional {
+                let parameters = operation["parameters"].as_array_mut().map(std::mem::take).unwrap_or_default();
+                let mut parameters = parameters;
+                parameters.push(json!({ "$ref": "#/components/parameters/If-None-Match" }));
+                parameters.push(json!({ "$ref": "#/components/parameters/If-Modified-Since" }));
+                operation["parameters"] = Value::Array(parameters);
+                operation["responses"]["304"] = json!({ "$ref": "#/components/responses/NotModified" });
+            }
+            for (status, response) in operation["responses"].as_object_mut().into_iter().flatten() {
+                if response.get("$ref").is_some() {
+                    continue;
+                }
+                let mut names = vec!["X-Request-Id"];
+                if conditional && status == "200" {
+                    names.extend(validators);
+                }
+                if status == "401" {
+                    names.push("WWW-Authenticate");
+                }
+                let headers = response["headers"].as_object_mut().map(std::mem::take).unwrap_or_default();
+                let mut headers = headers;
+                for name in names {
+                    headers.entry(name.to_owned()).or_insert_with(|| reference(name));
+                }
+                response["headers"] = Value::Object(headers);
+            }
+        }
+    }
+    document
+}
+
 /// A copy of component schema `base`, with the parts at `replacements` (JSON pointers into it)
 /// replaced, added as component `name`. A `$ref` to it is returned.
 fn add_variant(document: &mut Value, base: &str, name: &str, replacements: Vec<(&str, Value)>) -> Value {
@@ -435,7 +503,8 @@ pub fn json() -> &'static str {
             .map(share_components)
             .map(typed_variants)
             .map(absent_or_null)
-            .map(share_parameters);
+            .map(share_parameters)
+            .map(document_headers);
         let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {
             // Serialising derived structs cannot fail short of a bug in utoipa; say so in the body.
             format!("{{\"error\":\"failed to serialise the OpenAPI document: {error}\"}}")

@@ -13,6 +13,7 @@ on_both_backends!(
     changes_match_the_variant_their_resource_type_names,
     stats_match_the_variant_their_group_by_names,
     lists_feeds_and_revisions_match_their_schemas,
+    the_headers_and_statuses_sent_are_documented,
 );
 
 /// Where `value` breaks `schema` (a small JSON Schema reader: `$ref`, `oneOf` with or without a
@@ -203,4 +204,43 @@ async fn lists_feeds_and_revisions_match_their_schemas(backend: Backend) {
     )
     .await;
     assert_eq!(revisions["items"][1]["changes"]["progress"]["after"], 30, "{revisions}");
+}
+
+/// The headers of `response` in the document, with shared ones resolved.
+fn documented_headers(spec: &Value, path: &str, method: &str, status: &str) -> Vec<String> {
+    let mut response = spec["paths"][path][method]["responses"][status].clone();
+    if let Some(reference) = response["$ref"].as_str() {
+        response = spec["components"]["responses"][reference.trim_start_matches("#/components/responses/")].clone();
+    }
+    assert!(response.is_object(), "{method} {path} documents no {status}");
+    response["headers"].as_object().map(|h| h.keys().map(|k| k.to_lowercase()).collect()).unwrap_or_default()
+}
+
+async fn the_headers_and_statuses_sent_are_documented(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spec = app.get_ok("/api-docs/openapi.json", &[]).await;
+    for (path, url) in [
+        ("/api/v1/work-items", "/api/v1/work-items?limit=2".to_owned()),
+        ("/api/v1/cities/{id}", "/api/v1/cities/330382".to_owned()),
+        ("/api/v1/feeds/documents", "/api/v1/feeds/documents".to_owned()),
+        ("/", "/".to_owned()),
+    ] {
+        let reply = app.send(Method::GET, &url, None, None, &[]).await;
+        let documented = documented_headers(&spec, path, "get", "200");
+        for name in ["etag", "last-modified", "cache-control", "vary", "x-request-id"] {
+            assert!(reply.header(name).is_some(), "GET {url} sends no {name}");
+            assert!(documented.iter().any(|d| d == name), "GET {path} does not document {name}: {documented:?}");
+        }
+        let again = app.send(Method::GET, &url, None, None, &[("if-none-match", &reply.etag())]).await;
+        assert_eq!(again.status, reqwest::StatusCode::NOT_MODIFIED, "GET {url}");
+        let documented = documented_headers(&spec, path, "get", "304");
+        for name in ["etag", "cache-control", "x-request-id"] {
+            assert!(again.header(name).is_some(), "a 304 of {url} sends no {name}");
+            assert!(documented.iter().any(|d| d == name), "the 304 of {path} does not document {name}");
+        }
+    }
+    let unauthorized = app.send(Method::POST, "/api/v1/units", None, Some(serde_json::json!({})), &[]).await;
+    unauthorized.unauthorized();
+    let documented = documented_headers(&spec, "/api/v1/units", "post", "401");
+    assert!(documented.contains(&"www-authenticate".to_owned()) && documented.contains(&"x-request-id".to_owned()));
 }
