@@ -13,7 +13,7 @@ use utoipa::{
 
 use crate::{
     http::routes::{
-        changes, cities, documents, feeds, health, imports, items, landing, people, sections, stats, users,
+        changes, cities, documents, feeds, health, imports, items, landing, people, problems, sections, stats, users,
     },
     views::{
         ABSENT_OR_NULL, OMITTED_WHEN_EMPTY,
@@ -23,6 +23,7 @@ use crate::{
         items::{LivelihoodProjectOut, WorkItemOut},
         page::{Page, PageLinks, PartialPage},
         people::{LeaderOut, UnitOut},
+        problem::ProblemType,
         revisions::RevisionOut,
         sections::SectionDetailOut,
         stats::GroupBy,
@@ -183,6 +184,13 @@ fn never_null(schema: &mut Value) {
     if let [only] = alternatives.as_slice() {
         *schema = only.clone();
     }
+}
+
+/// Lists the problem type URIs in `Problem.type` (the registry `/problems` describes each).
+fn problem_types(mut document: Value) -> Value {
+    let uris: Vec<String> = ProblemType::ALL.into_iter().map(ProblemType::uri).collect();
+    document["components"]["schemas"]["Problem"]["properties"]["type"]["enum"] = json!(uris);
+    document
 }
 
 /// Documents the headers and answers that middleware adds to operations, which their
@@ -381,7 +389,7 @@ macro_rules! api {
                 crate::views::stats::GroupBy, crate::views::items::NameOrId,
                 crate::views::stats::CityKey, crate::views::stats::DocumentKey, crate::views::stats::LeaderKey,
                 crate::views::stats::UnitKey, crate::views::stats::StatusKey, crate::views::stats::PeriodKey,
-                crate::views::stats::CategoryKey,
+                crate::views::stats::CategoryKey, ProblemType,
                 crate::views::items::NameOrIdFilter, crate::views::items::StatusFilter,
                 // The list pages, which the lists' 200 responses (`ListOk`) refer to by name.
                 Page<CityOut>, Page<DocumentOut>, Page<SectionDetailOut>, Page<LeaderOut>, Page<UnitOut>,
@@ -404,6 +412,7 @@ macro_rules! api {
                 (name = "feeds", description = "JSON Feed 1.1 for portals"),
                 (name = "changes", description = "Every change in commit order, for mirroring"),
                 (name = "health", description = "Liveness, readiness and metrics"),
+                (name = "problems", description = "The problem types errors carry in `type`, one page each"),
             )
         )]
         pub struct ApiDoc;
@@ -489,6 +498,8 @@ api! {
     ],
     root: [
         landing::landing,
+        problems::list_problem_types,
+        problems::get_problem_type,
         health::metrics,
         health::live,
         health::ready,
@@ -503,6 +514,7 @@ pub fn json() -> &'static str {
             .map(share_components)
             .map(typed_variants)
             .map(absent_or_null)
+            .map(problem_types)
             .map(share_parameters)
             .map(document_headers);
         let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {

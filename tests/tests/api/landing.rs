@@ -14,6 +14,7 @@ on_both_backends!(
     browsers_get_the_landing_page_as_html,
     api_base_paths_lead_to_the_landing_page,
     landing_page_counts_follow_writes_and_revalidate,
+    problem_types_each_have_a_page_the_registry_lists,
 );
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -133,4 +134,45 @@ async fn landing_page_counts_follow_writes_and_revalidate(backend: Backend) {
         app.send(Method::GET, "/", None, None, &[("accept", "application/json"), ("if-none-match", &etag)]).await;
     assert_eq!(units(after.expect(StatusCode::OK)), units(&before.body) + 1, "a new unit is counted at once");
     assert_ne!(after.etag(), etag);
+}
+
+async fn problem_types_each_have_a_page_the_registry_lists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let registry = app.get_ok("/problems", &[]).await;
+    let types = registry.as_array().expect("a list of types");
+    let spec = app.get_ok("/api-docs/openapi.json", &[]).await;
+    let documented = spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"].clone();
+    let listed: Vec<Value> = types.iter().map(|t| t["type"].clone()).collect();
+    assert_eq!(Value::Array(listed), documented, "the document lists the registry's types");
+    for kind in types {
+        let page = app.get_ok(kind["href"].as_str().expect("href"), &[]).await;
+        assert_eq!(&page, kind);
+    }
+    // The problems the API answers with lead to their page.
+    let token = app.admin_token().await;
+    let answers = [
+        app.send(Method::GET, "/api/v1/cities/999999", None, None, &[]).await,
+        app.send(Method::POST, "/api/v1/units", None, Some(json!({})), &[]).await,
+        app.send(Method::POST, "/api/v1/units", Some(&token), Some(json!({"city": "330382", "name": ""})), &[]).await,
+        app.send(Method::GET, "/api/v1/work-items?limit=0", None, None, &[]).await,
+    ];
+    for answer in answers {
+        let problem = answer.problem(answer.status);
+        let slug = problem["type"].as_str().expect("a type").rsplit('/').next().expect("a slug");
+        let page = app.get_ok(&format!("/problems/{slug}"), &[]).await;
+        assert_eq!(
+            (&page["type"], &page["title"], &page["status"]),
+            (&problem["type"], &problem["title"], &problem["status"])
+        );
+    }
+    app.get_problem("/problems/no-such-problem", &[], StatusCode::NOT_FOUND).await;
+    let html = app
+        .client
+        .get(format!("{}/problems/conflict", app.address))
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(html.text().await.expect("html").contains("cascade=true"));
 }

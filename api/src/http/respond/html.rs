@@ -3,7 +3,28 @@
 
 use std::fmt::Write;
 
+use actix_web::{
+    HttpRequest,
+    http::header::{self, Header},
+    mime,
+};
+
 use crate::views::landing::LandingOut;
+
+/// Whether the client ranks HTML above JSON: browsers do; `*/*`, no `Accept`, or JSON first get
+/// JSON.
+pub fn prefers_html(req: &HttpRequest) -> bool {
+    let Ok(accept) = header::Accept::parse(req) else { return false };
+    accept
+        .ranked()
+        .iter()
+        .find_map(|media| match (media.type_(), media.subtype()) {
+            (mime::TEXT, mime::HTML) => Some(true),
+            (mime::APPLICATION, mime::JSON) | (mime::STAR, _) | (mime::APPLICATION, mime::STAR) => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
 
 /// `text` with the characters HTML gives meaning to escaped, for text and attribute values.
 pub fn escape(text: &str) -> String {

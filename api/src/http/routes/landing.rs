@@ -1,11 +1,7 @@
 //! `/`: the landing page, where a person or a program arriving at the server learns what it is and
 //! where the documentation, the collections and the feeds are.
 
-use actix_web::{
-    HttpRequest, HttpResponse, get,
-    http::header::{self, Header},
-    mime,
-};
+use actix_web::{HttpRequest, HttpResponse, get, mime};
 
 use crate::{
     domain,
@@ -34,24 +30,9 @@ use crate::{
 #[get("/")]
 pub async fn landing(ReadState(state): ReadState, req: HttpRequest) -> Result<HttpResponse> {
     let landing = LandingOut::new(domain::overview::collection_counts(&state.db).await?);
-    Ok(if prefers_html(&req) {
+    Ok(if html::prefers_html(&req) {
         HttpResponse::Ok().content_type(mime::TEXT_HTML_UTF_8).body(html::landing(&landing))
     } else {
         HttpResponse::Ok().json(landing)
     })
-}
-
-/// Whether the client ranks HTML above JSON: browsers do; `*/*`, no `Accept`, or JSON first get
-/// JSON.
-fn prefers_html(req: &HttpRequest) -> bool {
-    let Ok(accept) = header::Accept::parse(req) else { return false };
-    accept
-        .ranked()
-        .iter()
-        .find_map(|media| match (media.type_(), media.subtype()) {
-            (mime::TEXT, mime::HTML) => Some(true),
-            (mime::APPLICATION, mime::JSON) | (mime::STAR, _) | (mime::APPLICATION, mime::STAR) => Some(false),
-            _ => None,
-        })
-        .unwrap_or(false)
 }

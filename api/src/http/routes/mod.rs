@@ -13,6 +13,7 @@ pub mod imports;
 pub mod items;
 pub mod landing;
 pub mod people;
+pub mod problems;
 pub mod sections;
 pub mod stats;
 pub mod users;
