@@ -186,6 +186,32 @@ fn never_null(schema: &mut Value) {
     }
 }
 
+/// Replaces every `oneOf` of one schema (utoipa's `#[schema(inline)]` of a newtype with a
+/// description) by that schema, so Redocly's `no-illogical-composition-keywords` holds.
+fn single_alternatives(mut document: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                let single = match map.get("oneOf").and_then(Value::as_array) {
+                    Some(alternatives) if alternatives.len() == 1 => alternatives[0].as_object().cloned(),
+                    _ => None,
+                };
+                if let Some(only) = single.filter(|only| !only.contains_key("$ref")) {
+                    map.remove("oneOf");
+                    for (key, part) in only {
+                        map.entry(key).or_insert(part);
+                    }
+                }
+                map.values_mut().for_each(walk);
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut document);
+    document
+}
+
 /// Lists the problem type URIs in `Problem.type` (the registry `/problems` describes each).
 fn problem_types(mut document: Value) -> Value {
     let uris: Vec<String> = ProblemType::ALL.into_iter().map(ProblemType::uri).collect();
@@ -515,6 +541,7 @@ pub fn json() -> &'static str {
             .map(typed_variants)
             .map(absent_or_null)
             .map(problem_types)
+            .map(single_alternatives)
             .map(share_parameters)
             .map(document_headers);
         let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {

@@ -26,8 +26,10 @@ impl FieldError {
 /// every Duban server describes each type at `/problems/<slug>` (the registry is `/problems`).
 pub const PROBLEM_TYPE_BASE: &str = "https://duban.dev/problems/";
 
-/// The kinds of problem the API answers with: the registry of `type` URIs.
+/// The kinds of problem the API answers with: the registry of `type` URIs, by slug. (Named
+/// `ProblemTypeSlug` in the document: generators name `Problem.type`'s enum `ProblemType`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ProblemTypeSlug)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProblemType {
     BadRequest,
