@@ -130,31 +130,31 @@ pub struct ItemListParams {
     pub document: Option<Uuid>,
     /// Section id.
     pub section: Option<Uuid>,
-    /// Leader id or exact name; repeat or comma-separate for any of several.
+    /// Leader id or exact name, e.g. `何学考`; repeat or comma-separate for any of several.
+    // No `example`: Swagger UI would prefill it, and prefilled filters together match nothing.
     #[serde(default)]
-    #[param(example = "何学考", value_type = NameOrIdFilter)]
+    #[param(value_type = NameOrIdFilter)]
     pub leader: Vec<String>,
-    /// Unit id or exact name; repeat or comma-separate for any of several.
+    /// Unit id or exact name, e.g. `市发改局`; repeat or comma-separate for any of several.
     #[serde(default)]
-    #[param(example = "市发改局", value_type = NameOrIdFilter)]
+    #[param(value_type = NameOrIdFilter)]
     pub unit: Vec<String>,
     /// Only where the unit (or any unit, without `unit`) has this role.
     pub unit_role: Option<UnitRole>,
-    /// Status; repeat (or comma-separate) for any of several.
+    /// Status, e.g. `in_progress`; repeat (or comma-separate) for any of several.
     #[serde(default)]
-    #[param(example = "not_started", value_type = StatusFilter)]
+    #[param(value_type = StatusFilter)]
     pub status: Vec<String>,
-    /// Exactly this period: `YYYY` or `YYYY-YYYY`.
-    #[param(example = "2021-2025", pattern = "^[0-9]{4}(-[0-9]{4})?$")]
+    /// Exactly this period: `YYYY` or `YYYY-YYYY`, e.g. `2021-2025`.
+    #[param(pattern = "^[0-9]{4}(-[0-9]{4})?$")]
     pub period: Option<String>,
-    /// Items whose period covers this year.
-    #[param(example = 2021)]
+    /// Items whose period covers this year, e.g. `2021`.
     pub year: Option<i32>,
-    /// Group number, or exact leader-group heading / livelihood category name.
-    #[param(example = "公共卫生服务能力提升", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    /// Group number, or exact leader-group heading / livelihood category name, e.g. `公共卫生服务能力提升`.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub category: Option<String>,
-    /// Substring of the content, the remarks or a unit's name (Chinese text of any length).
-    #[param(example = "停车", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    /// Substring of the content, the remarks or a unit's name (Chinese text of any length), e.g. `停车`.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
     /// Items changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,

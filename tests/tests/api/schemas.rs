@@ -14,6 +14,7 @@ on_both_backends!(
     stats_match_the_variant_their_group_by_names,
     lists_feeds_and_revisions_match_their_schemas,
     the_headers_and_statuses_sent_are_documented,
+    prefilled_examples_find_seed_data,
 );
 
 /// Where `value` breaks `schema` (a small JSON Schema reader: `$ref`, `oneOf` with or without a
@@ -243,4 +244,44 @@ async fn the_headers_and_statuses_sent_are_documented(backend: Backend) {
     unauthorized.unauthorized();
     let documented = documented_headers(&spec, "/api/v1/units", "post", "401");
     assert!(documented.contains(&"www-authenticate".to_owned()) && documented.contains(&"x-request-id".to_owned()));
+}
+
+/// What Swagger UI's "Try it out" sends: every query parameter that has an example, set to it.
+fn prefilled_query(spec: &Value, path: &str) -> Vec<(String, String)> {
+    let parameters = spec["paths"][path]["get"]["parameters"].as_array().expect("parameters");
+    parameters
+        .iter()
+        .map(|parameter| match parameter["$ref"].as_str() {
+            Some(reference) => {
+                &spec["components"]["parameters"][reference.trim_start_matches("#/components/parameters/")]
+            }
+            None => parameter,
+        })
+        .filter(|parameter| parameter["in"] == "query")
+        .filter_map(|parameter| {
+            let example = parameter.get("example").or_else(|| parameter["schema"].get("default"))?;
+            let value = example.as_str().map_or_else(|| example.to_string(), str::to_owned);
+            Some((parameter["name"].as_str().expect("a name").to_owned(), value))
+        })
+        .collect()
+}
+
+async fn prefilled_examples_find_seed_data(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spec = app.get_ok("/api-docs/openapi.json", &[]).await;
+    for (path, found) in [
+        ("/api/v1/work-items", "/items"),
+        ("/api/v1/livelihood-projects", "/items"),
+        ("/api/v1/documents", "/items"),
+        ("/api/v1/stats/work-items", "/groups"),
+        ("/api/v1/stats/livelihood-projects", "/groups"),
+        ("/api/v1/feeds/work-items", "/items"),
+        ("/api/v1/feeds/livelihood-projects", "/items"),
+    ] {
+        let query = prefilled_query(&spec, path);
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let answer = app.get_ok(path, &pairs).await;
+        let listed = answer.pointer(found).and_then(Value::as_array).expect("a list");
+        assert!(!listed.is_empty(), "GET {path} with its examples {query:?} finds nothing");
+    }
 }

@@ -28,6 +28,7 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct StatsOptions {
     /// The dimension to group by.
+    #[param(example = "status")]
     pub group_by: GroupBy,
 }
 
