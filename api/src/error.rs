@@ -7,6 +7,7 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr, SqlxError};
 use serde::de::DeserializeOwned;
 use validator::{ValidationErrors, ValidationErrorsKind};
 
+use crate::views::problem::ProblemType;
 pub use crate::views::problem::{FieldError, Problem};
 
 /// `Result` with [`ApiError`] as the default error.
@@ -106,49 +107,34 @@ impl ApiError {
 
     /// The HTTP status code this error is answered with.
     pub fn status(&self) -> u16 {
-        match self {
-            Self::BadRequest { .. } => 400,
-            Self::Unprocessable { .. } => 422,
-            Self::Unauthorized(_) => 401,
-            Self::Forbidden(_) => 403,
-            Self::NotFound { .. } | Self::NoRoute(_) => 404,
-            Self::MethodNotAllowed(_) => 405,
-            Self::Conflict(_) => 409,
-            Self::PreconditionFailed(_) => 412,
-            Self::PayloadTooLarge(_) => 413,
-            Self::UnsupportedMediaType(_) => 415,
-            Self::TooManyRequests { .. } => 429,
-            Self::Unavailable(_) | Self::Timeout(_) => 503,
-            Self::OutcomeUnknown(_) => 504,
-            Self::RequestTimeout(_) => 408,
-            Self::Internal(_) => 500,
-        }
+        self.problem_type().status()
     }
 
-    fn slug_and_title(&self) -> (&'static str, &'static str) {
+    /// The kind of problem this error is.
+    pub fn problem_type(&self) -> ProblemType {
         match self {
-            Self::BadRequest { .. } => ("bad-request", "Bad request"),
-            Self::Unprocessable { .. } => ("validation", "Validation failed"),
-            Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
-            Self::Forbidden(_) => ("forbidden", "Forbidden"),
-            Self::NotFound { .. } | Self::NoRoute(_) => ("not-found", "Not found"),
-            Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
-            Self::Conflict(_) => ("conflict", "Conflict"),
-            Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
-            Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
-            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
-            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
-            Self::Timeout(_) => ("timeout", "The request took too long"),
-            Self::OutcomeUnknown(_) => ("outcome-unknown", "Outcome unknown"),
-            Self::RequestTimeout(_) => ("request-timeout", "Request timeout"),
-            Self::Internal(_) => ("internal", "Internal server error"),
+            Self::BadRequest { .. } => ProblemType::BadRequest,
+            Self::Unprocessable { .. } => ProblemType::Validation,
+            Self::Unauthorized(_) => ProblemType::Unauthorized,
+            Self::Forbidden(_) => ProblemType::Forbidden,
+            Self::NotFound { .. } | Self::NoRoute(_) => ProblemType::NotFound,
+            Self::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
+            Self::Conflict(_) => ProblemType::Conflict,
+            Self::PreconditionFailed(_) => ProblemType::PreconditionFailed,
+            Self::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
+            Self::TooManyRequests { .. } => ProblemType::TooManyRequests,
+            Self::Unavailable(_) => ProblemType::Unavailable,
+            Self::Timeout(_) => ProblemType::Timeout,
+            Self::OutcomeUnknown(_) => ProblemType::OutcomeUnknown,
+            Self::RequestTimeout(_) => ProblemType::RequestTimeout,
+            Self::Internal(_) => ProblemType::Internal,
         }
     }
 
     /// The problem document this error is shown as.
     pub fn problem(&self) -> Problem {
-        let (slug, title) = self.slug_and_title();
+        let kind = self.problem_type();
         let detail = match self {
             Self::Internal(_) => "The server failed to handle the request; it has been logged.".to_owned(),
             other => other.to_string(),
@@ -157,13 +143,7 @@ impl ApiError {
             Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => errors.clone(),
             _ => Vec::new(),
         };
-        Problem {
-            r#type: format!("https://duban.dev/problems/{slug}"),
-            title: title.to_owned(),
-            status: self.status(),
-            detail,
-            errors,
-        }
+        Problem { r#type: kind.uri(), title: kind.title().to_owned(), status: self.status(), detail, errors }
     }
 }
 

@@ -5,7 +5,6 @@
 use chrono::Utc;
 use entity::revision;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QuerySelect, Statement};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -30,24 +29,7 @@ impl Actor {
     }
 }
 
-/// What a change did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-}
-
-impl Action {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Delete => "delete",
-        }
-    }
-}
+pub use crate::views::revisions::Action;
 
 /// One change to record.
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub mod include;
 pub mod items;
 pub mod journal;
 pub mod notice;
+pub mod overview;
 pub mod paging;
 pub mod people;
 pub mod pipeline;

@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, dev::ResourceDef, get, http::header};
+use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use utoipa::{
@@ -12,17 +13,22 @@ use utoipa::{
 
 use crate::{
     http::routes::{
-        changes, cities, documents, feeds, health, imports, items, people, reports, sections, stats, users,
+        changes, cities, documents, feeds, health, imports, items, landing, people, problems, reports, sections, stats,
+        users,
     },
     views::{
+        ABSENT_OR_NULL, OMITTED_WHEN_EMPTY,
         cities::CityOut,
+        collection::Collection,
         documents::DocumentOut,
         items::{LivelihoodProjectOut, WorkItemOut},
         page::{Page, PageLinks, PartialPage},
         people::{LeaderOut, UnitOut},
+        problem::ProblemType,
         reports::{MissingReportOut, ReportOut},
         revisions::RevisionOut,
         sections::SectionDetailOut,
+        stats::GroupBy,
         users::UserOut,
     },
 };
@@ -48,42 +54,346 @@ impl Modify for BearerScheme {
     }
 }
 
+/// States the document's rules in its description: absent versus `null` ([`ABSENT_OR_NULL`]).
+struct Rules;
+
+impl Modify for Rules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let description = openapi.info.description.take().unwrap_or_default();
+        openapi.info.description = Some(format!("{description}\n\n{ABSENT_OR_NULL}"));
+    }
+}
+
 /// Replaces every inline schema that repeats a component schema with a reference to it, so
 /// generated clients share one `Problem` and one record type per resource instead of a copy per
 /// response. (utoipa inlines the record schema into generic envelopes and `#[to_schema]`
-/// responses.)
-struct ShareComponents;
-
-impl Modify for ShareComponents {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
-        let components: Vec<(String, serde_json::Value)> = document["components"]["schemas"]
-            .as_object()
-            .map(|schemas| schemas.iter().map(|(name, schema)| (name.clone(), schema.clone())).collect())
-            .unwrap_or_default();
-        fn share(value: &mut serde_json::Value, components: &[(String, serde_json::Value)], top: Option<&str>) {
-            if let Some((name, _)) =
-                components.iter().find(|(name, schema)| Some(name.as_str()) != top && schema == value)
-            {
-                *value = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
-                return;
-            }
-            match value {
-                serde_json::Value::Object(map) => map.values_mut().for_each(|v| share(v, components, None)),
-                serde_json::Value::Array(items) => items.iter_mut().for_each(|v| share(v, components, None)),
-                _ => {}
-            }
-        }
-        share(&mut document["paths"], &components, None);
-        if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
-            for (name, schema) in schemas.iter_mut() {
-                share(schema, &components, Some(name.as_str()));
-            }
-        }
-        if let Ok(shared) = serde_json::from_value(document) {
-            *openapi = shared;
+/// responses.) Works on the JSON: utoipa cannot read back every schema it writes (one of any
+/// type, e.g.), so a round trip through its types would fail.
+fn share_components(mut document: serde_json::Value) -> serde_json::Value {
+    // Sharing an inner schema can make an outer copy equal to its component: repeat until
+    // nothing changes.
+    for _ in 0..4 {
+        let before = document.clone();
+        share_components_once(&mut document);
+        if document == before {
+            break;
         }
     }
+    document
+}
+
+fn share_components_once(document: &mut serde_json::Value) {
+    let components: Vec<(String, serde_json::Value)> = document["components"]["schemas"]
+        .as_object()
+        .map(|schemas| schemas.iter().map(|(name, schema)| (name.clone(), schema.clone())).collect())
+        .unwrap_or_default();
+    fn share(value: &mut serde_json::Value, components: &[(String, serde_json::Value)], top: Option<&str>) {
+        if let Some((name, _)) = components.iter().find(|(name, schema)| Some(name.as_str()) != top && schema == value)
+        {
+            *value = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            return;
+        }
+        match value {
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| share(v, components, None)),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| share(v, components, None)),
+            _ => {}
+        }
+    }
+    share(&mut document["paths"], &components, None);
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            share(schema, &components, Some(name.as_str()));
+        }
+    }
+}
+
+/// The component schemas `value` refers to, and those they refer to, transitively.
+fn referenced_schemas(document: &Value, value: &Value) -> std::collections::BTreeSet<String> {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) =
+                    map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    found.push(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue = Vec::new();
+    refs(value, &mut queue);
+    while let Some(name) = queue.pop() {
+        if seen.insert(name.clone()) {
+            refs(&document["components"]["schemas"][&name], &mut queue);
+        }
+    }
+    seen
+}
+
+/// Applies [`ABSENT_OR_NULL`] to the schemas only responses use: every property required (the
+/// server always sends it, `null` when empty), except those in [`OMITTED_WHEN_EMPTY`], which are
+/// optional and never `null`. Request schemas keep their optional properties.
+fn absent_or_null(mut document: Value) -> Value {
+    let mut responses = Vec::new();
+    let mut requests = Vec::new();
+    for item in document["paths"].as_object().into_iter().flat_map(|paths| paths.values()) {
+        for operation in item.as_object().into_iter().flat_map(|item| item.values()) {
+            responses.push(operation["responses"].clone());
+            requests.push(operation["requestBody"].clone());
+            requests.push(operation["parameters"].clone());
+        }
+    }
+    let outputs = referenced_schemas(&document, &Value::Array(responses));
+    let inputs = referenced_schemas(&document, &Value::Array(requests));
+    for name in outputs.difference(&inputs) {
+        let schema = &mut document["components"]["schemas"][name];
+        let parts: Vec<&mut Value> = match schema.get_mut("allOf").and_then(Value::as_array_mut) {
+            Some(parts) => parts.iter_mut().collect(),
+            None => vec![schema],
+        };
+        for part in parts {
+            let Some(properties) = part.get("properties").and_then(Value::as_object).cloned() else { continue };
+            let mut required = Vec::new();
+            for property in properties.keys() {
+                // Variants (`JsonFeed_documents`) keep the rule of their base.
+                let base = name.split_once('_').map_or(name.as_str(), |(base, _)| base);
+                if OMITTED_WHEN_EMPTY.contains(&(base, property.as_str())) {
+                    if let Some(schema) = part.get_mut("properties").and_then(|p| p.get_mut(property)) {
+                        never_null(schema);
+                    }
+                } else {
+                    required.push(Value::String(property.clone()));
+                }
+            }
+            part["required"] = Value::Array(required);
+        }
+    }
+    document
+}
+
+/// Takes `null` out of the values `schema` allows: `Option<T>` makes it `T | null` (or a `oneOf`
+/// with `{"type": "null"}`), which a property left out when empty never is.
+fn never_null(schema: &mut Value) {
+    if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+        types.retain(|t| t != "null");
+    }
+    let Some(alternatives) = schema.get_mut("oneOf").and_then(Value::as_array_mut) else { return };
+    alternatives.retain(|alternative| alternative.get("type").is_none_or(|t| t != "null"));
+    if let [only] = alternatives.as_slice() {
+        *schema = only.clone();
+    }
+}
+
+/// Replaces every `oneOf` of one schema (utoipa's `#[schema(inline)]` of a newtype with a
+/// description) by that schema, so Redocly's `no-illogical-composition-keywords` holds.
+fn single_alternatives(mut document: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                let single = match map.get("oneOf").and_then(Value::as_array) {
+                    Some(alternatives) if alternatives.len() == 1 => alternatives[0].as_object().cloned(),
+                    _ => None,
+                };
+                if let Some(only) = single.filter(|only| !only.contains_key("$ref")) {
+                    map.remove("oneOf");
+                    for (key, part) in only {
+                        map.entry(key).or_insert(part);
+                    }
+                }
+                map.values_mut().for_each(walk);
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut document);
+    document
+}
+
+/// Lists the problem type URIs in `Problem.type` (the registry `/problems` describes each).
+fn problem_types(mut document: Value) -> Value {
+    let uris: Vec<String> = ProblemType::ALL.into_iter().map(ProblemType::uri).collect();
+    document["components"]["schemas"]["Problem"]["properties"]["type"]["enum"] = json!(uris);
+    document
+}
+
+/// Documents the headers and answers that middleware adds to operations, which their
+/// annotations cannot see: `X-Request-Id` on every answer; on the reads the caching middleware
+/// serves (under `/api/` and `/`), `ETag`, `Last-Modified`, `Cache-Control` and `Vary` on the 200,
+/// the `If-None-Match` and `If-Modified-Since` parameters and the 304 they lead to; and
+/// `WWW-Authenticate` on every 401.
+fn document_headers(mut document: Value) -> Value {
+    let header = |description: &str| json!({ "description": description, "schema": { "type": "string" } });
+    document["components"]["headers"] = json!({
+        "X-Request-Id": header("The request's id, also on its log lines: quote it when you report a problem."),
+        "ETag": header("A strong entity tag: a single resource's is the digest of its JSON (send it back in `If-Match`); a list's names the change log's head, the request and the body."),
+        "Last-Modified": header("The time of the last change to any record (the head of the change log), as an HTTP date."),
+        "Cache-Control": header("`public, no-cache` for anonymous reads, `private, no-cache` with credentials: caches may keep the answer but must revalidate it."),
+        "Vary": header("`accept`: the representation depends on the `Accept` header."),
+        "WWW-Authenticate": header("`Bearer realm=\"duban\"`, with `error=\"invalid_token\"` when a token was sent but is not valid."),
+    });
+    let reference = |name: &str| json!({ "$ref": format!("#/components/headers/{name}") });
+    let validators = ["ETag", "Last-Modified", "Cache-Control", "Vary"];
+    let not_modified = json!({
+        "description": "Not modified: what the client holds (named by `If-None-Match` or `If-Modified-Since`) is current. No body.",
+        "headers": validators.iter().chain(["X-Request-Id"].iter()).map(|name| ((*name).to_owned(), reference(name))).collect::<serde_json::Map<_, _>>(),
+    });
+    document["components"]["responses"] = json!({ "NotModified": not_modified });
+    document["components"]["parameters"]["If-None-Match"] = json!({
+        "name": "If-None-Match", "in": "header", "required": false,
+        "description": "Entity tags the client holds (from `ETag`); a 304 answers when one is current.",
+        "schema": { "type": "string" },
+    });
+    document["components"]["parameters"]["If-Modified-Since"] = json!({
+        "name": "If-Modified-Since", "in": "header", "required": false,
+        "description": "An HTTP date (from `Last-Modified`); without `If-None-Match`, a 304 answers when nothing changed since.",
+        "schema": { "type": "string" },
+    });
+    let Some(paths) = document["paths"].as_object_mut() else { return document };
+    for (path, item) in paths.iter_mut() {
+        let cached = path.starts_with("/api/") || path == "/";
+        for (method, operation) in item.as_object_mut().into_iter().flatten() {
+            let conditional = cached && method == "get";
+            if conditional {
+                let parameters = operation["parameters"].as_array_mut().map(std::mem::take).unwrap_or_default();
+                let mut parameters = parameters;
+                parameters.push(json!({ "$ref": "#/components/parameters/If-None-Match" }));
+                parameters.push(json!({ "$ref": "#/components/parameters/If-Modified-Since" }));
+                operation["parameters"] = Value::Array(parameters);
+                operation["responses"]["304"] = json!({ "$ref": "#/components/responses/NotModified" });
+            }
+            for (status, response) in operation["responses"].as_object_mut().into_iter().flatten() {
+                if response.get("$ref").is_some() {
+                    continue;
+                }
+                let mut names = vec!["X-Request-Id"];
+                if conditional && status == "200" {
+                    names.extend(validators);
+                }
+                if status == "401" {
+                    names.push("WWW-Authenticate");
+                }
+                let headers = response["headers"].as_object_mut().map(std::mem::take).unwrap_or_default();
+                let mut headers = headers;
+                for name in names {
+                    headers.entry(name.to_owned()).or_insert_with(|| reference(name));
+                }
+                response["headers"] = Value::Object(headers);
+            }
+        }
+    }
+    document
+}
+
+/// A copy of component schema `base`, with the parts at `replacements` (JSON pointers into it)
+/// replaced, added as component `name`. A `$ref` to it is returned.
+fn add_variant(document: &mut Value, base: &str, name: &str, replacements: Vec<(&str, Value)>) -> Value {
+    let mut schema = document["components"]["schemas"][base].clone();
+    for (pointer, replacement) in replacements {
+        if let Some(part) = schema.pointer_mut(pointer) {
+            *part = replacement;
+        }
+    }
+    document["components"]["schemas"][name] = schema;
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// Makes component `base` a `oneOf` of `variants` (a value of `property` and the variant's
+/// `$ref`), discriminated by `property`, so that a generated client narrows it by that value.
+fn discriminate(document: &mut Value, base: &str, property: &str, variants: Vec<(String, Value)>) {
+    let description = document["components"]["schemas"][base]["description"].clone();
+    let mapping: serde_json::Map<String, Value> =
+        variants.iter().map(|(value, reference)| (value.clone(), reference["$ref"].clone())).collect();
+    document["components"]["schemas"][base] = json!({
+        "description": description,
+        "oneOf": variants.into_iter().map(|(_, reference)| reference).collect::<Vec<_>>(),
+        "discriminator": { "propertyName": property, "mapping": mapping },
+    });
+}
+
+/// `reference`, or null.
+fn nullable(reference: Value) -> Value {
+    json!({ "oneOf": [reference, { "type": "null" }] })
+}
+
+/// Types the payloads whose shape depends on another field, which the derived schemas can only
+/// call "an object": a change's `resource` by its `resource_type`, a group's `key` by the stats'
+/// `group_by`, a feed item's `_duban` by its feed. Each becomes a variant of its own; the
+/// polymorphic ones a `oneOf` with a discriminator.
+fn typed_variants(mut document: Value) -> Value {
+    let fixed = |value: &str| json!({ "type": "string", "enum": [value] });
+    // The change feed: one variant per published collection.
+    let changes = Collection::PUBLIC
+        .into_iter()
+        .map(|collection| {
+            let value = collection.as_str();
+            let record = json!({ "$ref": format!("#/components/schemas/{}", collection.schema()) });
+            let reference = add_variant(
+                &mut document,
+                "ChangeOut",
+                &format!("ChangeOut_{value}"),
+                vec![("/properties/resource_type", fixed(value)), ("/properties/resource", nullable(record))],
+            );
+            (value.to_owned(), reference)
+        })
+        .collect();
+    discriminate(&mut document, "ChangeOut", "resource_type", changes);
+    // Stats: one variant per grouping, with groups whose keys have that grouping's shape.
+    let stats = GroupBy::ALL
+        .into_iter()
+        .map(|group_by| {
+            let value = serde_json::to_value(group_by).ok().and_then(|v| v.as_str().map(str::to_owned));
+            let value = value.unwrap_or_default();
+            let (key_schema, may_be_null) = group_by.key_schema();
+            let key = json!({ "$ref": format!("#/components/schemas/{key_schema}") });
+            let key = if may_be_null { nullable(key) } else { key };
+            let group = add_variant(
+                &mut document,
+                "Group",
+                &format!("Group_{value}"),
+                vec![("/allOf/1", json!({ "type": "object", "required": ["key"], "properties": { "key": key } }))],
+            );
+            let reference = add_variant(
+                &mut document,
+                "Stats",
+                &format!("Stats_{value}"),
+                vec![("/properties/group_by", fixed(&value)), ("/properties/groups/items", group)],
+            );
+            (value, reference)
+        })
+        .collect();
+    discriminate(&mut document, "Stats", "group_by", stats);
+    // Feeds: each operation its own feed type, whose items carry that collection's records.
+    for collection in
+        [Collection::WorkItems, Collection::LivelihoodProjects, Collection::Documents, Collection::Reports]
+    {
+        let value = collection.as_str();
+        let record = json!({ "$ref": format!("#/components/schemas/{}", collection.schema()) });
+        let item =
+            add_variant(&mut document, "FeedItem", &format!("FeedItem_{value}"), vec![("/properties/_duban", record)]);
+        let feed = add_variant(
+            &mut document,
+            "JsonFeed",
+            &format!("JsonFeed_{value}"),
+            vec![("/properties/items/items", item)],
+        );
+        let content =
+            format!("/paths/~1api~1v1~1feeds~1{value}/get/responses/200/content/application~1feed+json/schema");
+        if let Some(schema) = document.pointer_mut(&content) {
+            *schema = feed;
+        }
+    }
+    // The bases are now only templates of their variants.
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        for base in ["Group", "FeedItem", "JsonFeed"] {
+            schemas.remove(base);
+        }
+    }
+    document
 }
 
 /// Defines [`ApiDoc`] and the functions that register the handlers from one list, so that every
@@ -104,15 +414,20 @@ macro_rules! api {
                 contact(name = "Duban maintainers", url = "https://github.com/duban-dev/duban")
             ),
             servers((url = "/", description = "This server")),
-            modifiers(&BearerScheme, &ShareComponents),
+            modifiers(&BearerScheme, &Rules),
             components(schemas(
-                crate::views::stats::GroupBy, crate::views::items::NameOrId, crate::views::items::StatusList,
+                crate::views::stats::GroupBy, crate::views::items::NameOrId,
+                crate::views::stats::CityKey, crate::views::stats::DocumentKey, crate::views::stats::LeaderKey,
+                crate::views::stats::UnitKey, crate::views::stats::StatusKey, crate::views::stats::PeriodKey,
+                crate::views::stats::CategoryKey, ProblemType,
+                crate::views::items::NameOrIdFilter, crate::views::items::StatusFilter,
                 // The list pages, which the lists' 200 responses (`ListOk`) refer to by name.
                 Page<CityOut>, Page<DocumentOut>, Page<SectionDetailOut>, Page<LeaderOut>, Page<UnitOut>,
                 Page<WorkItemOut>, Page<LivelihoodProjectOut>, Page<UserOut>, Page<RevisionOut>, Page<ReportOut>, Page<MissingReportOut>, PartialPage, PageLinks, RevisionOut,
             )),
             paths($($($v1)::+,)+ $($($root)::+),+),
             tags(
+                (name = "landing", description = "What the API is and where everything is"),
                 (name = "auth", description = "Access tokens for writes"),
                 (name = "cities", description = "County-level cities"),
                 (name = "documents", description = "Issued notices"),
@@ -128,6 +443,7 @@ macro_rules! api {
                 (name = "feeds", description = "JSON Feed 1.1 for portals"),
                 (name = "changes", description = "Every change in commit order, for mirroring"),
                 (name = "health", description = "Liveness, readiness and metrics"),
+                (name = "problems", description = "The problem types errors carry in `type`, one page each"),
             )
         )]
         pub struct ApiDoc;
@@ -224,6 +540,9 @@ api! {
         changes::list_changes,
     ],
     root: [
+        landing::landing,
+        problems::list_problem_types,
+        problems::get_problem_type,
         health::metrics,
         health::live,
         health::ready,
@@ -234,7 +553,14 @@ api! {
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
     JSON.get_or_init(|| {
-        let document = serde_json::to_value(ApiDoc::openapi()).map(share_parameters);
+        let document = serde_json::to_value(ApiDoc::openapi())
+            .map(share_components)
+            .map(typed_variants)
+            .map(absent_or_null)
+            .map(problem_types)
+            .map(single_alternatives)
+            .map(share_parameters)
+            .map(document_headers);
         let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {
             // Serialising derived structs cannot fail short of a bug in utoipa; say so in the body.
             format!("{{\"error\":\"failed to serialise the OpenAPI document: {error}\"}}")

@@ -178,6 +178,9 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
                 web::QueryConfig::default()
                     .error_handler(|error, _| ApiError::bad_field("query", error.to_string()).into()),
             )
+            // The API's base paths lead to the landing page, which says where everything is.
+            .service(web::redirect("/api", "/").permanent())
+            .service(web::redirect("/api/v1", "/").permanent())
             .service(web::scope("/api/v1").configure(openapi::configure_api_v1))
             .configure(openapi::configure_root)
             .service(openapi::serve)

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::views::revisions::ActorOut;
+use crate::views::{
+    collection::Collection,
+    revisions::{Action, ActorOut},
+};
 
 /// Where to read the change feed from.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,9 +36,11 @@ pub struct ChangeOut {
     /// Position in commit order; resume after it with `since`.
     pub cursor: String,
     /// The collection, e.g. `work-items`.
+    #[schema(value_type = Collection)]
     pub resource_type: String,
     pub resource_id: Uuid,
-    /// `create`, `update` or `delete` (a tombstone: `resource` is null).
+    /// `delete` is a tombstone: `resource` is null.
+    #[schema(value_type = Action)]
     pub action: String,
     pub changed_at: DateTime<Utc>,
     pub actor: ActorOut,

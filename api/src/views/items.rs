@@ -9,6 +9,7 @@ use validator::Validate;
 
 use crate::views::{
     CityRef, LeaderRef, UnitRoleOut,
+    documents::DocumentOut,
     values::{NonBlank, double_option},
 };
 
@@ -17,6 +18,10 @@ use crate::views::{
 pub struct ItemFields {
     pub id: Uuid,
     pub document_id: Uuid,
+    /// Lists with `include=document` only: the item's document in full. (Left out otherwise.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Box<DocumentOut>>,
+    /// With `include=city` (lists), the city in full: a `CityOut`, which has every field of this.
     pub city: CityRef,
     pub section: SectionRef,
     /// `YYYY` or `YYYY-YYYY`.
@@ -91,16 +96,27 @@ pub struct LivelihoodProjectOut {
 }
 
 /// An id, or an exact name; comma-separated for several.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
 pub struct NameOrId(pub String);
 
-/// Statuses, comma-separated.
-#[derive(ToSchema)]
-#[schema(
-    pattern = "^(not_started|in_progress|completed|delayed|cancelled)(,(not_started|in_progress|completed|delayed|cancelled))*$"
-)]
-pub struct StatusList(pub String);
+/// One leader or unit (id or exact name), or several, the parameter repeated. (The schema of the
+/// `leader` and `unit` filters: a generated client takes one value as it is.)
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum NameOrIdFilter {
+    One(NameOrId),
+    Many(Vec<NameOrId>),
+}
+
+/// One status, or several, the parameter repeated. (The schema of the `status` filter: a
+/// generated client takes one value as it is.)
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum StatusFilter {
+    One(Status),
+    Many(Vec<Status>),
+}
 
 /// Parameters of the work item and livelihood project lists.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -117,31 +133,31 @@ pub struct ItemListParams {
     pub document: Option<Uuid>,
     /// Section id.
     pub section: Option<Uuid>,
-    /// Leader id or exact name; repeat or comma-separate for any of several.
+    /// Leader id or exact name, e.g. `何学考`; repeat or comma-separate for any of several.
+    // No `example`: Swagger UI would prefill it, and prefilled filters together match nothing.
     #[serde(default)]
-    #[param(example = json!(["何学考"]), value_type = Vec<NameOrId>)]
+    #[param(value_type = NameOrIdFilter)]
     pub leader: Vec<String>,
-    /// Unit id or exact name; repeat or comma-separate for any of several.
+    /// Unit id or exact name, e.g. `市发改局`; repeat or comma-separate for any of several.
     #[serde(default)]
-    #[param(example = json!(["市发改局"]), value_type = Vec<NameOrId>)]
+    #[param(value_type = NameOrIdFilter)]
     pub unit: Vec<String>,
     /// Only where the unit (or any unit, without `unit`) has this role.
     pub unit_role: Option<UnitRole>,
-    /// Status; comma-separate for any of several.
+    /// Status, e.g. `in_progress`; repeat (or comma-separate) for any of several.
     #[serde(default)]
-    #[param(example = json!(["in_progress,delayed"]), value_type = Vec<StatusList>)]
+    #[param(value_type = StatusFilter)]
     pub status: Vec<String>,
-    /// Exactly this period: `YYYY` or `YYYY-YYYY`.
-    #[param(example = "2021-2025", pattern = "^[0-9]{4}(-[0-9]{4})?$")]
+    /// Exactly this period: `YYYY` or `YYYY-YYYY`, e.g. `2021-2025`.
+    #[param(pattern = "^[0-9]{4}(-[0-9]{4})?$")]
     pub period: Option<String>,
-    /// Items whose period covers this year.
-    #[param(example = 2021)]
+    /// Items whose period covers this year, e.g. `2021`.
     pub year: Option<i32>,
-    /// Group number, or exact leader-group heading / livelihood category name.
-    #[param(example = "公共卫生服务能力提升", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    /// Group number, or exact leader-group heading / livelihood category name, e.g. `公共卫生服务能力提升`.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub category: Option<String>,
-    /// Substring of the content, the remarks or a unit's name (Chinese text of any length).
-    #[param(example = "停车", pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    /// Substring of the content, the remarks or a unit's name (Chinese text of any length), e.g. `停车`.
+    #[param(pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub q: Option<String>,
     /// Items changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,

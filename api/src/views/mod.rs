@@ -7,11 +7,13 @@
 
 pub mod changes;
 pub mod cities;
+pub mod collection;
 pub mod documents;
 pub mod feeds;
 pub mod health;
 pub mod import;
 pub mod items;
+pub mod landing;
 pub mod notice;
 pub mod page;
 pub mod people;
@@ -77,3 +79,22 @@ impl From<&(item_unit::Model, unit::Model)> for UnitRoleOut {
         Self { id: unit.id, name: unit.name.clone(), role: row.role, note: row.note.clone() }
     }
 }
+
+/// The one rule for absent versus `null` in responses, stated in the OpenAPI document's
+/// description and applied to its schemas: every property of a response is always sent, `null`
+/// when it has no value; only the properties listed in [`OMITTED_WHEN_EMPTY`] are left out instead
+/// (and are then never `null`).
+pub const ABSENT_OR_NULL: &str = "Absent or null: every property of a response is always present, and is `null` \
+     when it has no value. The only exceptions are left out when they have nothing to say, and are never `null`: \
+     `links.prev` and `links.next` of a page, `next_url` of a feed, `errors` of a problem, and the resources that \
+     `include=` adds or `fields=` leaves out. A request may leave out any property that is not required.";
+
+/// The response properties (schema, property) that are left out when empty instead of sent as
+/// `null` (serde's `skip_serializing_if`); see [`ABSENT_OR_NULL`].
+pub const OMITTED_WHEN_EMPTY: [(&str, &str); 5] = [
+    ("PageLinks", "prev"),
+    ("PageLinks", "next"),
+    ("JsonFeed", "next_url"),
+    ("Problem", "errors"),
+    ("ItemFields", "document"),
+];

@@ -6,6 +6,40 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::views::collection::Collection;
+
+/// What a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    /// The resource is gone; the change feed shows it as a tombstone.
+    Delete,
+}
+
+impl Action {
+    /// The name, as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// One changed field of a revision: its value before and after, `null` where it had none.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldChange {
+    /// Any JSON value of the field, as the resource's endpoint showed it.
+    #[schema(value_type = Value, example = 0)]
+    pub before: serde_json::Value,
+    /// Any JSON value of the field, as the resource's endpoint shows it.
+    #[schema(value_type = Value, example = 40)]
+    pub after: serde_json::Value,
+}
+
 /// Who made a change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActorOut {
@@ -22,14 +56,14 @@ pub struct RevisionOut {
     /// Position in commit order across all resources.
     pub seq: i64,
     /// The collection, e.g. `work-items`.
+    #[schema(value_type = Collection)]
     pub resource_type: String,
     pub resource_id: Uuid,
-    /// `create`, `update` or `delete`.
-    #[schema(example = "update")]
+    #[schema(value_type = Action)]
     pub action: String,
     pub actor: ActorOut,
-    /// The changed fields: `{"field": {"before": …, "after": …}}`.
-    #[schema(value_type = Object, example = json!({"progress": {"before": 0, "after": 40}}))]
+    /// The changed fields by name (`updated_at` left out), each with its value before and after.
+    #[schema(value_type = BTreeMap<String, FieldChange>, example = json!({"progress": {"before": 0, "after": 40}}))]
     pub changes: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }

@@ -93,3 +93,41 @@ fn check_responses(id: &str, operation: &Value, write: bool) {
         assert!(responses.contains_key("401") && responses.contains_key("403"), "{id} does not document 401/403");
     }
 }
+
+/// What a reader of the document sees per operation: a one-line summary that renders as text, a
+/// description, `cascade` only where a deletion can cascade, and write ids that say whose they are.
+#[test]
+fn operations_have_plain_summaries_descriptions_and_their_own_parameters() {
+    let spec: Value = serde_json::from_str(api::http::openapi::json()).expect("the document is JSON");
+    let resolve = |parameter: &Value| -> Value {
+        match parameter["$ref"].as_str() {
+            Some(reference) => {
+                spec["components"]["parameters"][reference.trim_start_matches("#/components/parameters/")].clone()
+            }
+            None => parameter.clone(),
+        }
+    };
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let id = operation["operationId"].as_str().expect("an operationId");
+            let summary = operation["summary"].as_str().expect("a summary");
+            assert!(!summary.contains('`') && !summary.contains('\n'), "{id}: summary {summary:?}");
+            assert!(operation["description"].as_str().is_some_and(|d| d.len() > 40), "{id} has no description");
+            let parameters: Vec<Value> =
+                operation["parameters"].as_array().into_iter().flatten().map(&resolve).collect();
+            let cascades = parameters.iter().any(|p| p["name"] == "cascade");
+            let may_cascade = ["delete_document", "delete_section"].contains(&id);
+            assert_eq!(cascades, may_cascade, "{method} {path}: cascade");
+            if method != "get" && path.ends_with("{id}") {
+                let described = parameters.iter().find(|p| p["name"] == "id").expect("an id")["description"].clone();
+                let one = id.split_once('_').expect("verb_resource").1.replace('_', " ");
+                assert!(
+                    described.as_str().is_some_and(|d| d.starts_with(&format!("The {one}'s id"))),
+                    "{id}: id described as {described}"
+                );
+            }
+        }
+    }
+    let create_city = spec["paths"]["/api/v1/cities"]["post"]["description"].as_str().expect("a description");
+    assert!(create_city.contains("Admins only") && !create_city.contains("editor"), "{create_city}");
+}

@@ -489,6 +489,8 @@ impl From<ItemRecord> for ItemFields {
         Self {
             id: i.id,
             document_id: i.document_id,
+            // Embedded by lists that ask for it (`domain::include`).
+            document: None,
             city: CityRef { id: i.city_id, code: i.city_code, name: i.city_name },
             section: SectionRef { id: i.section_id, number: i.section_number, title: i.section_title },
             period: format_period(i.period_start, i.period_end),

@@ -130,7 +130,8 @@ pub async fn conditional_get(
     let drop_body = |res: ServiceResponse<BoxBody>| if is_head { res.map_body(|_, _| BoxBody::new(())) } else { res };
     // The head is read where the read itself will run (the replica for anonymous reads).
     let state = match req.app_data::<web::Data<AppState>>() {
-        Some(state) if *req.method() == Method::GET && req.path().starts_with("/api/") => {
+        // The landing page counts the collections: it changes with the head like a list.
+        Some(state) if *req.method() == Method::GET && (req.path().starts_with("/api/") || req.path() == "/") => {
             AppState::for_reading(state, req.headers())
         }
         _ => return Ok(drop_body(next.call(req).await?.map_into_boxed_body())),

@@ -9,9 +9,13 @@ use crate::{
     views::changes::{ChangesOut, ChangesParams},
 };
 
-/// Creations, updates and deletions across all resources in commit order. A portal mirrors the
-/// data exactly by applying them in order and polling with `since=next`; no change committed after
-/// a poll can appear before its cursor. User changes are left out (accounts are not published).
+/// List changes in commit order
+///
+/// Creations, updates and deletions across all resources in commit order. A portal mirrors the data exactly by
+/// applying them in order and polling with `since=next`; no change committed after a poll can appear before its
+/// cursor. User changes are left out (accounts are not published). Each change's `resource` has the shape its
+/// `resource_type` names (a `oneOf` discriminated by it); null for a deletion. Anyone may read it. Costs one indexed
+/// query per batch.
 #[utoipa::path(
     get,
     path = "/api/v1/changes",

@@ -16,7 +16,11 @@ use crate::{
     views::cities::{CityIn, CityListParams, CityOut, CityPatch},
 };
 
-/// List cities.
+/// List cities
+///
+/// The county-level cities, filtered by `q` (Chinese or English name). Anyone may read it. Costs one query for the
+/// page and its embedded references, plus a count for `total` (skip it with `count=none`); a revalidation with
+/// `If-None-Match` while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/cities",
@@ -39,7 +43,11 @@ pub async fn list_cities(
     list_response(&state, &req, &options, listing.map(CityOut::from), &[]).await
 }
 
-/// Get a city by id or admin division code.
+/// Get a city
+///
+/// A city by its id or its 6-digit admin division code (`330382`). Anyone may read it. Costs one query (and a few
+/// batched ones for its references); the answer carries a strong `ETag` to send back in `If-Match` when you change
+/// it.
 #[utoipa::path(
     get,
     path = "/api/v1/cities/{id}",
@@ -69,5 +77,6 @@ crate::crud_routes! {
     out: CityOut,
     input: CityIn,
     patch: CityPatch,
+    docs: { one: "city", id: "The city's id (a UUID). Writes take the id only: find it by the admin code with `GET /api/v1/cities/{code}`.", writers: "Admins only.", delete_params: crate::views::revisions::NoFilters },
     reads: public,
 }

@@ -133,18 +133,21 @@ macro_rules! crud_routes {
         out: $out:ty,
         input: $input:ty,
         patch: $patch:ty,
+        docs: { one: $one:literal, id: $id_doc:literal, writers: $writers:literal, delete_params: $delete_params:ty $(,)? },
         reads: public $(,)?
     ) => {
         $crate::crud_routes!(@writes $resource, $tag, $collection_path, $item_path, $scope_collection, $scope_item,
-            [$create_id, $replace_id, $patch_id, $delete_id], $out, $input, $patch);
+            [$create_id, $replace_id, $patch_id, $delete_id], $out, $input, $patch, [$one, $id_doc, $writers, $delete_params]);
 
-        /// The recorded changes, oldest first.
         #[utoipa::path(
             get,
             path = $revisions_path,
             tag = $tag,
             operation_id = $revisions_id,
-            params(("id" = uuid::Uuid, Path, description = "The id"), $crate::http::routes::docs::RevisionListOptions),
+            summary = concat!("List the revisions of a ", $one),
+            description = concat!("The recorded changes of the ", $one, ", oldest first: who changed which fields, \
+                when, from what to what. Anyone may read them. Costs one indexed query per page."),
+            params(("id" = uuid::Uuid, Path, description = $id_doc), $crate::http::routes::docs::RevisionListOptions),
             responses(
                 $crate::http::routes::docs::ListOk<$crate::views::revisions::RevisionOut>,
                 $crate::http::routes::docs::GetErrors
@@ -173,18 +176,21 @@ macro_rules! crud_routes {
         out: $out:ty,
         input: $input:ty,
         patch: $patch:ty,
+        docs: { one: $one:literal, id: $id_doc:literal, writers: $writers:literal, delete_params: $delete_params:ty $(,)? },
         reads: admin $(,)?
     ) => {
         $crate::crud_routes!(@writes $resource, $tag, $collection_path, $item_path, $scope_collection, $scope_item,
-            [$create_id, $replace_id, $patch_id, $delete_id], $out, $input, $patch);
+            [$create_id, $replace_id, $patch_id, $delete_id], $out, $input, $patch, [$one, $id_doc, $writers, $delete_params]);
 
-        /// The recorded changes, oldest first. Admins only.
         #[utoipa::path(
             get,
             path = $revisions_path,
             tag = $tag,
             operation_id = $revisions_id,
-            params(("id" = uuid::Uuid, Path, description = "The id"), $crate::http::routes::docs::RevisionListOptions),
+            summary = concat!("List the revisions of a ", $one),
+            description = concat!("The recorded changes of the ", $one, ", oldest first: who changed which fields, \
+                when, from what to what. Admins only. Costs one indexed query per page."),
+            params(("id" = uuid::Uuid, Path, description = $id_doc), $crate::http::routes::docs::RevisionListOptions),
             security(("bearer" = [])),
             responses(
                 $crate::http::routes::docs::ListOk<$crate::views::revisions::RevisionOut>,
@@ -203,13 +209,16 @@ macro_rules! crud_routes {
         }
     };
     (@writes $resource:ty, $tag:tt, $collection_path:tt, $item_path:tt, $scope_collection:tt, $scope_item:tt,
-        [$create_id:tt, $replace_id:tt, $patch_id:tt, $delete_id:tt], $out:ty, $input:ty, $patch:ty) => {
-        /// Create one. Needs a bearer token of an admin, or of an editor of the resource's city.
+        [$create_id:tt, $replace_id:tt, $patch_id:tt, $delete_id:tt], $out:ty, $input:ty, $patch:ty,
+        [$one:literal, $id_doc:literal, $writers:literal, $delete_params:ty]) => {
         #[utoipa::path(
             post,
             path = $collection_path,
             tag = $tag,
             operation_id = $create_id,
+            summary = concat!("Create a ", $one),
+            description = concat!("Creates a ", $one, " and answers it with its URL in `Location` and its `ETag`. ",
+                $writers, " Costs one transaction: the write and its revision."),
             request_body = $input,
             security(("bearer" = [])),
             responses(
@@ -227,15 +236,17 @@ macro_rules! crud_routes {
             $crate::http::routes::crud::create::<$resource>(&state, &auth, input).await
         }
 
-        /// Replace every writable field. Send `If-Match` with the ETag you read to make a lost
-        /// update impossible.
         #[utoipa::path(
             put,
             path = $item_path,
             tag = $tag,
             operation_id = $replace_id,
+            summary = concat!("Replace a ", $one),
+            description = concat!("Replaces every writable field of the ", $one, ". Send `If-Match` with the ETag \
+                you read to make a lost update impossible: a stale one is answered 412 and changes nothing. ",
+                $writers, " Costs one transaction: the write and its revision."),
             params(
-                ("id" = uuid::Uuid, Path, description = "The id"),
+                ("id" = uuid::Uuid, Path, description = $id_doc),
                 $crate::http::extract::if_match::IfMatchHeader
             ),
             request_body = $input,
@@ -257,15 +268,17 @@ macro_rules! crud_routes {
             $crate::http::routes::crud::update::<$resource>(&state, &auth, if_match, *id, update).await
         }
 
-        /// Change the fields the body names. Send `If-Match` with the ETag you read to make a
-        /// lost update impossible.
         #[utoipa::path(
             patch,
             path = $item_path,
             tag = $tag,
             operation_id = $patch_id,
+            summary = concat!("Change some fields of a ", $one),
+            description = concat!("Changes the fields of the ", $one, " that the body names and leaves the others \
+                as they are. Send `If-Match` with the ETag you read to make a lost update impossible: a stale one \
+                is answered 412 and changes nothing. ", $writers, " Costs one transaction: the write and its revision."),
             params(
-                ("id" = uuid::Uuid, Path, description = "The id"),
+                ("id" = uuid::Uuid, Path, description = $id_doc),
                 $crate::http::extract::if_match::IfMatchHeader
             ),
             request_body = $patch,
@@ -287,16 +300,19 @@ macro_rules! crud_routes {
             $crate::http::routes::crud::update::<$resource>(&state, &auth, if_match, *id, update).await
         }
 
-        /// Delete one. Send `If-Match` with the ETag you read to delete only what you saw.
         #[utoipa::path(
             delete,
             path = $item_path,
             tag = $tag,
             operation_id = $delete_id,
+            summary = concat!("Delete a ", $one),
+            description = concat!("Deletes the ", $one, "; a deletion the change feed shows as a tombstone. Send \
+                `If-Match` with the ETag you read to delete only what you saw. ", $writers,
+                " Costs one transaction: the deletion and its revisions."),
             params(
-                ("id" = uuid::Uuid, Path, description = "The id"),
+                ("id" = uuid::Uuid, Path, description = $id_doc),
                 $crate::http::extract::if_match::IfMatchHeader,
-                $crate::views::revisions::DeleteParams
+                $delete_params
             ),
             security(("bearer" = [])),
             responses((status = 204, description = "Deleted"), $crate::http::routes::crud::DeleteErrors)

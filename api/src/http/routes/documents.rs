@@ -21,7 +21,11 @@ use crate::{
     views::documents::{DocumentIn, DocumentListParams, DocumentOut, DocumentPatch},
 };
 
-/// List documents.
+/// List documents
+///
+/// The issued notices, filtered by city, issue date, `q` and more. Anyone may read it. Costs one query for the page
+/// and its embedded references, plus a count for `total` (skip it with `count=none`); a revalidation with
+/// `If-None-Match` while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/documents",
@@ -45,7 +49,10 @@ pub async fn list_documents(
     list_response(&state, &req, &options, listing.map(DocumentOut::from), &["city"]).await
 }
 
-/// Get a document with its sections.
+/// Get a document
+///
+/// A notice with its sections (attachments and plans). Anyone may read it. Costs one query (and a few batched ones
+/// for its references); the answer carries a strong `ETag` to send back in `If-Match` when you change it.
 #[utoipa::path(
     get,
     path = "/api/v1/documents/{id}",
@@ -75,5 +82,6 @@ crate::crud_routes! {
     out: DocumentOut,
     input: DocumentIn,
     patch: DocumentPatch,
+    docs: { one: "document", id: "The document's id (a UUID).", writers: "Needs a bearer token of an admin, or of an editor of the document's city.", delete_params: crate::views::revisions::DeleteParams },
     reads: public,
 }

@@ -130,7 +130,11 @@ fn item_entry(
     (format!("{city} {seq} {}", headline(content)), text, created, updated, vec![city.to_owned(), status])
 }
 
-/// The key work items as a JSON Feed.
+/// Feed of key work items
+///
+/// A JSON Feed 1.1 (`application/feed+json`) of the most recently changed first, for portals: each entry's `_duban`
+/// is the record as its own endpoint shows it. Takes the list's filters; pages by `next_url`. Anyone may read it.
+/// Costs one query per page and no count; revalidate with `If-None-Match` or `If-Modified-Since` for a 304.
 #[utoipa::path(
     get,
     path = "/api/v1/feeds/work-items",
@@ -166,7 +170,11 @@ pub async fn work_item_feed(
     }))
 }
 
-/// The livelihood projects as a JSON Feed.
+/// Feed of livelihood projects
+///
+/// A JSON Feed 1.1 (`application/feed+json`) of the most recently changed first, for portals: each entry's `_duban`
+/// is the record as its own endpoint shows it. Takes the list's filters; pages by `next_url`. Anyone may read it.
+/// Costs one query per page and no count; revalidate with `If-None-Match` or `If-Modified-Since` for a 304.
 #[utoipa::path(
     get,
     path = "/api/v1/feeds/livelihood-projects",
@@ -198,8 +206,11 @@ pub async fn livelihood_project_feed(
     }))
 }
 
-/// Progress reports as a JSON Feed, most recently filed or corrected first; `city` or `unit` make
-/// a city's or a unit's feed.
+/// Feed of progress reports
+///
+/// A JSON Feed 1.1 (`application/feed+json`) of progress reports, most recently filed or corrected first; `city` or
+/// `unit` make a city's or a unit's feed. Pages by `next_url`. Anyone may read it. Costs one query per page and no
+/// count; revalidate with `If-None-Match` or `If-Modified-Since` for a 304.
 #[utoipa::path(
     get,
     path = "/api/v1/feeds/reports",
@@ -238,7 +249,11 @@ pub async fn report_feed(
     }))
 }
 
-/// The documents as a JSON Feed.
+/// Feed of documents
+///
+/// A JSON Feed 1.1 (`application/feed+json`) of the most recently changed first, for portals: each entry's `_duban`
+/// is the record as its own endpoint shows it. Takes the list's filters; pages by `next_url`. Anyone may read it.
+/// Costs one query per page and no count; revalidate with `If-None-Match` or `If-Modified-Since` for a 304.
 #[utoipa::path(
     get,
     path = "/api/v1/feeds/documents",

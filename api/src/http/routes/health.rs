@@ -9,7 +9,10 @@ use crate::{
     views::health::HealthOut,
 };
 
-/// The process is up.
+/// Liveness
+///
+/// Answers 200 while the process is up, whatever the database does. For orchestrators; needs no credentials and costs
+/// nothing.
 #[utoipa::path(
     get,
     path = "/health/live",
@@ -22,8 +25,10 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthOut { status: "ok" })
 }
 
-/// The service can serve requests: the database answers and the server is not shutting down.
-/// Answers within about a second whatever the database does.
+/// Readiness
+///
+/// Answers 200 when the database answers and the server is not shutting down, else 503 with `Retry-After`; within
+/// about a second whatever the database does. For load balancers; needs no credentials and costs one `SELECT 1`.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -46,7 +51,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     }
 }
 
-/// The metrics in the Prometheus text format.
+/// Prometheus metrics
+///
+/// Requests and time spent by method, route and status, pool gauges and `duban_database_up`, in the Prometheus text
+/// format. Needs no credentials; costs one `SELECT 1`.
 #[utoipa::path(
     get,
     path = "/metrics",

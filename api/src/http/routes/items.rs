@@ -50,7 +50,12 @@ async fn get<T: Serialize + From<ItemRecord>>(state: &AppState, kind: ItemKind, 
     Ok(tagged_at(Tagged::new(T::from(record)), head))
 }
 
-/// List key work items.
+/// List key work items
+///
+/// Key work items (重点工作), filtered by city, document, leader, unit and role, status, period, year, leader group,
+/// progress, change time and `q` (substring of the content, remarks or a unit's name). Anyone may read it. Costs one
+/// query for the page and its embedded references, plus a count for `total` (skip it with `count=none`); a
+/// revalidation with `If-None-Match` while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/work-items",
@@ -68,7 +73,10 @@ pub async fn list_work_items(
     list::<WorkItemOut>(&state, ItemKind::WorkItem, request, &req).await
 }
 
-/// Get a key work item.
+/// Get a key work item
+///
+/// A key work item with its leader group, leader and units. Anyone may read it. Costs one query (and a few batched
+/// ones for its references); the answer carries a strong `ETag` to send back in `If-Match` when you change it.
 #[utoipa::path(
     get,
     path = "/api/v1/work-items/{id}",
@@ -85,7 +93,12 @@ pub async fn get_work_item(ReadState(state): ReadState, id: web::Path<Uuid>) -> 
     get::<WorkItemOut>(&state, ItemKind::WorkItem, *id).await
 }
 
-/// List livelihood projects.
+/// List livelihood projects
+///
+/// Livelihood projects (民生实事项目), filtered by city, document, leader, unit and role, status, period, year, category,
+/// progress, change time and `q` (substring of the content, remarks or a unit's name). Anyone may read it. Costs one
+/// query for the page and its embedded references, plus a count for `total` (skip it with `count=none`); a
+/// revalidation with `If-None-Match` while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/livelihood-projects",
@@ -103,7 +116,10 @@ pub async fn list_livelihood_projects(
     list::<LivelihoodProjectOut>(&state, ItemKind::LivelihoodProject, request, &req).await
 }
 
-/// Get a livelihood project.
+/// Get a livelihood project
+///
+/// A livelihood project with its category, leader and units. Anyone may read it. Costs one query (and a few batched
+/// ones for its references); the answer carries a strong `ETag` to send back in `If-Match` when you change it.
 #[utoipa::path(
     get,
     path = "/api/v1/livelihood-projects/{id}",
@@ -137,6 +153,7 @@ pub mod work_item_writes {
         out: WorkItemOut,
         input: WorkItemIn,
         patch: ItemPatch,
+        docs: { one: "work item", id: "The work item's id (a UUID).", writers: "Needs a bearer token of an admin, or of an editor of the work item's city.", delete_params: crate::views::revisions::NoFilters },
     reads: public,
     }
 }
@@ -164,6 +181,7 @@ pub mod livelihood_project_writes {
         out: LivelihoodProjectOut,
         input: LivelihoodProjectIn,
         patch: ItemPatch,
+        docs: { one: "livelihood project", id: "The livelihood project's id (a UUID).", writers: "Needs a bearer token of an admin, or of an editor of the livelihood project's city.", delete_params: crate::views::revisions::NoFilters },
     reads: public,
     }
 }

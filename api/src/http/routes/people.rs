@@ -21,7 +21,11 @@ use crate::{
     views::people::{LeaderIn, LeaderOut, LeaderPatch, NamedListParams, UnitIn, UnitOut, UnitPatch},
 };
 
-/// List leaders.
+/// List leaders
+///
+/// The city leaders who lead groups of items, filtered by city and `q`. Anyone may read it. Costs one query for the
+/// page and its embedded references, plus a count for `total` (skip it with `count=none`); a revalidation with
+/// `If-None-Match` while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/leaders",
@@ -46,7 +50,10 @@ pub async fn list_leaders(
     list_response(&state, &req, &options, listing.with_items(outs), &["city"]).await
 }
 
-/// Get a leader.
+/// Get a leader
+///
+/// A city leader, with their title. Anyone may read it. Costs one query (and a few batched ones for its references);
+/// the answer carries a strong `ETag` to send back in `If-Match` when you change it.
 #[utoipa::path(
     get,
     path = "/api/v1/leaders/{id}",
@@ -63,7 +70,11 @@ pub async fn get_leader(ReadState(state): ReadState, id: web::Path<Uuid>) -> Res
     Ok(tagged(pipeline::get::<Leaders>(&state.db, *id).await?))
 }
 
-/// List units.
+/// List units
+///
+/// The responsible bodies, filtered by city and `q`. Anyone may read it. Costs one query for the page and its
+/// embedded references, plus a count for `total` (skip it with `count=none`); a revalidation with `If-None-Match`
+/// while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/units",
@@ -88,7 +99,10 @@ pub async fn list_units(
     list_response(&state, &req, &options, listing.with_items(outs), &["city"]).await
 }
 
-/// Get a unit.
+/// Get a unit
+///
+/// A responsible body. Anyone may read it. Costs one query (and a few batched ones for its references); the answer
+/// carries a strong `ETag` to send back in `If-Match` when you change it.
 #[utoipa::path(
     get,
     path = "/api/v1/units/{id}",
@@ -122,6 +136,7 @@ pub mod leader_writes {
         out: LeaderOut,
         input: LeaderIn,
         patch: LeaderPatch,
+        docs: { one: "leader", id: "The leader's id (a UUID).", writers: "Needs a bearer token of an admin, or of an editor of the leader's city.", delete_params: crate::views::revisions::NoFilters },
     reads: public,
     }
 }
@@ -143,6 +158,7 @@ pub mod unit_writes {
         out: UnitOut,
         input: UnitIn,
         patch: UnitPatch,
+        docs: { one: "unit", id: "The unit's id (a UUID).", writers: "Needs a bearer token of an admin, or of an editor of the unit's city.", delete_params: crate::views::revisions::NoFilters },
     reads: public,
     }
 }

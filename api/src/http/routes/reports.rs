@@ -53,6 +53,9 @@ macro_rules! item_report_routes {
         docs: [$list_doc:literal, $create_doc:literal] $(,)?
     ) => {
         #[doc = $list_doc]
+        #[doc = ""]
+        #[doc = "The item's dated progress reports, latest `as_of` first, with the usual paging. Anyone may read"]
+        #[doc = "them. Costs one query for the page plus a count for `total` (skip it with `count=none`)."]
         #[utoipa::path(
             get,
             path = $path,
@@ -106,16 +109,20 @@ item_report_routes!(
     list_work_item_reports, create_work_item_report, kind: ItemKind::WorkItem, noun: "work item",
     path: "/api/v1/work-items/{id}/reports", scope: "/work-items/{id}/reports",
     ids: ["list_work_item_reports", "create_work_item_report"],
-    docs: ["List a work item's progress reports, latest first.", "File a progress report on a work item."],
+    docs: ["List a work item's progress reports", "File a progress report on a work item"],
 );
 item_report_routes!(
     list_livelihood_project_reports, create_livelihood_project_report, kind: ItemKind::LivelihoodProject,
     noun: "livelihood project", path: "/api/v1/livelihood-projects/{id}/reports",
     scope: "/livelihood-projects/{id}/reports", ids: ["list_livelihood_project_reports", "create_livelihood_project_report"],
-    docs: ["List a livelihood project's progress reports, latest first.", "File a progress report on a livelihood project."],
+    docs: ["List a livelihood project's progress reports", "File a progress report on a livelihood project"],
 );
 
-/// List progress reports across items, latest first.
+/// List progress reports
+///
+/// Progress reports across items, latest `as_of` first, filtered by city, document, unit, leader and
+/// the `from`/`to` range of `as_of`. Anyone may read them. Costs one query for the page plus a count
+/// for `total` (skip it with `count=none`).
 #[utoipa::path(
     get,
     path = "/api/v1/reports",
@@ -136,10 +143,12 @@ pub async fn list_reports(
     list_response(&state, &req, &options, listing, &[]).await
 }
 
-/// List the reports units owe for a period: each unit in a reporting role (`REPORTER_UNIT_ROLES`)
-/// on an item whose period covers part of it and that is neither completed nor cancelled, that has
-/// filed no report with `as_of` in the period. The period sets the reporting cycle: a quarter
-/// (`2021-Q2`) or a month (`2021-06`).
+/// List the reports units owe for a period
+///
+/// Each unit in a reporting role (`REPORTER_UNIT_ROLES`) on an item whose period covers part of the
+/// period and that is neither completed nor cancelled, that has filed no report with `as_of` in the
+/// period. The period sets the reporting cycle: a quarter (`2021-Q2`) or a month (`2021-06`). Anyone
+/// may read it. Costs one query for the page plus a count for `total`.
 #[utoipa::path(
     get,
     path = "/api/v1/reports/missing",
@@ -160,9 +169,11 @@ pub async fn list_missing_reports(
     list_response(&state, &req, &options, listing, &[]).await
 }
 
-/// Trends of the progress reports for dashboards: per month or quarter of `as_of`, and per city,
-/// unit or leader, how many reports and items, their average progress, the items reported
-/// completed, and the items reported on past their due date.
+/// Trends of the progress reports
+///
+/// For dashboards: per month or quarter of `as_of`, and per city, unit or leader, how many reports
+/// and items, their average progress, the items reported completed, and the items reported on past
+/// their due date. Anyone may read it. Costs one query over the matching reports.
 #[utoipa::path(
     get,
     path = "/api/v1/stats/reports",
@@ -182,7 +193,10 @@ pub async fn report_trends(
     Ok(HttpResponse::Ok().json(trends))
 }
 
-/// Get a progress report.
+/// Get a progress report
+///
+/// One report with its `ETag`, which a correction sends back in `If-Match`. Anyone may read it.
+/// Costs one query.
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{id}",
@@ -199,9 +213,11 @@ pub async fn get_report(ReadState(state): ReadState, id: web::Path<Uuid>) -> Res
     Ok(tagged(pipeline::get::<Reports>(&state.db, *id).await?))
 }
 
-/// Correct a progress report: the fields the body names change, and the report before the
-/// correction stays in its revisions. Who may: as for filing it. Send `If-Match` with the ETag you
-/// read to make a lost update impossible.
+/// Correct a progress report
+///
+/// The fields the body names change, and the report before the correction stays in its revisions.
+/// Who may: as for filing it. Send `If-Match` with the ETag you read to make a lost update
+/// impossible. Costs one transaction; the item's status and progress follow its latest report.
 #[utoipa::path(
     patch,
     path = "/api/v1/reports/{id}",
@@ -227,7 +243,10 @@ pub async fn patch_report(
     crud::update::<Reports>(&state, &auth, if_match, *id, Update::Patch(input)).await
 }
 
-/// A progress report's recorded changes (its filing and every correction), oldest first.
+/// List a progress report's revisions
+///
+/// Its filing and every correction, oldest first, each with who made it and the fields it changed.
+/// Anyone may read them. Costs one query for the page.
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{id}/revisions",

@@ -20,7 +20,11 @@ use crate::{
     views::sections::{SectionDetailOut, SectionIn, SectionListParams, SectionPatch},
 };
 
-/// List sections, in document order.
+/// List sections
+///
+/// The attachments and plans of documents, in document order. Anyone may read it. Costs one query for the page and
+/// its embedded references, plus a count for `total` (skip it with `count=none`); a revalidation with `If-None-Match`
+/// while nothing changed costs one small query and answers 304.
 #[utoipa::path(
     get,
     path = "/api/v1/sections",
@@ -43,7 +47,10 @@ pub async fn list_sections(
     list_response(&state, &req, &options, listing, &["city"]).await
 }
 
-/// Get a section.
+/// Get a section
+///
+/// One attachment or plan of a document. Anyone may read it. Costs one query (and a few batched ones for its
+/// references); the answer carries a strong `ETag` to send back in `If-Match` when you change it.
 #[utoipa::path(
     get,
     path = "/api/v1/sections/{id}",
@@ -73,5 +80,6 @@ crate::crud_routes! {
     out: SectionDetailOut,
     input: SectionIn,
     patch: SectionPatch,
+    docs: { one: "section", id: "The section's id (a UUID).", writers: "Needs a bearer token of an admin, or of an editor of the section's city.", delete_params: crate::views::revisions::DeleteParams },
     reads: public,
 }

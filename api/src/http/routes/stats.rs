@@ -28,6 +28,7 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct StatsOptions {
     /// The dimension to group by.
+    #[param(example = "status")]
     pub group_by: GroupBy,
 }
 
@@ -58,9 +59,12 @@ async fn respond(state: &AppState, kind: ItemKind, request: StatsRequest) -> Res
     Ok(HttpResponse::Ok().json(stats::stats(&state.db, kind, &filter, request.group_by).await?))
 }
 
-/// Work items grouped by one dimension: counts, counts per status, average progress. E.g. how many
-/// 2021 items each Yueqing unit leads, and how many are completed:
-/// `?group_by=unit&city=330382&year=2021&unit_role=lead`.
+/// Statistics of key work items
+///
+/// Counts, counts per status and average progress of the items matching the list's filters, grouped by `group_by`;
+/// the answer's shape follows `group_by` (a `oneOf` discriminated by it). E.g. how many 2021 items each Yueqing unit
+/// leads, and how many are completed: `?group_by=unit&city=330382&year=2021&unit_role=lead`. Anyone may read it.
+/// Costs two aggregate queries over the matching items.
 #[utoipa::path(
     get,
     path = "/api/v1/stats/work-items",
@@ -74,7 +78,12 @@ pub async fn work_item_stats(ReadState(state): ReadState, request: StatsRequest)
     respond(&state, ItemKind::WorkItem, request).await
 }
 
-/// Livelihood projects grouped by one dimension: counts, counts per status, average progress.
+/// Statistics of livelihood projects
+///
+/// Counts, counts per status and average progress of the items matching the list's filters, grouped by `group_by`;
+/// the answer's shape follows `group_by` (a `oneOf` discriminated by it). E.g. how many 2021 items each Yueqing unit
+/// leads, and how many are completed: `?group_by=unit&city=330382&year=2021&unit_role=lead`. Anyone may read it.
+/// Costs two aggregate queries over the matching items.
 #[utoipa::path(
     get,
     path = "/api/v1/stats/livelihood-projects",

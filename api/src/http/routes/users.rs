@@ -69,7 +69,11 @@ pub enum TokenErrors {
     Internal(#[to_schema] Problem),
 }
 
-/// Exchange a username and password for a bearer token.
+/// Get a bearer token
+///
+/// Exchanges a username and password for a bearer JWT to send in `Authorization` on writes. Anyone may ask; failed
+/// logins are rate-limited and locked out per username and per client (429 with `Retry-After`). Costs one password
+/// hash check on the blocking pool (deliberately slow).
 #[utoipa::path(
     post,
     path = "/api/v1/auth/token",
@@ -94,7 +98,10 @@ pub async fn create_token(
     }))
 }
 
-/// List users.
+/// List users
+///
+/// The accounts: username, role and city scope, never a password. Admins only. Costs one query for the page and a
+/// count.
 #[utoipa::path(
     get,
     path = "/api/v1/users",
@@ -116,7 +123,9 @@ pub async fn list_users(
     list_response(&state, &req, &request.options, listing, &["city"]).await
 }
 
-/// Get a user.
+/// Get a user
+///
+/// An account. Admins only. Costs one query; the answer carries a strong `ETag` for `If-Match`.
 #[utoipa::path(
     get,
     path = "/api/v1/users/{id}",
@@ -147,5 +156,6 @@ crate::crud_routes! {
     out: UserOut,
     input: UserIn,
     patch: UserPatch,
+    docs: { one: "user", id: "The user's id (a UUID).", writers: "Admins only.", delete_params: crate::views::revisions::NoFilters },
     reads: admin,
 }
