@@ -174,15 +174,13 @@ pub struct ItemListParams {
     /// `true`: only items past their due date (before today, China Standard Time) that are
     /// neither completed nor cancelled; `false`: only the others. Derived when asked, never stored.
     pub overdue: Option<bool>,
-    /// Items due before this day.
-    #[param(example = "2021-12-31")]
+    /// Items due before this day (exclusive), e.g. `2022-01-01`.
     pub due_before: Option<NaiveDate>,
-    /// Items due after this day.
-    #[param(example = "2021-06-30")]
+    /// Items due after this day (exclusive), e.g. `2021-06-30`.
     pub due_after: Option<NaiveDate>,
     /// Items with no progress report as of the last N days (none with `as_of` after today − N),
-    /// never-reported items included.
-    #[param(minimum = 1, maximum = 36500, example = 90)]
+    /// never-reported items included; e.g. `90`.
+    #[param(minimum = 1, maximum = 36500)]
     pub stale_days: Option<i64>,
 }
 

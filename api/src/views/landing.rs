@@ -68,7 +68,8 @@ pub const DESCRIPTION: &str = "Duban (督办) publishes and tracks the work plan
      how far it has got. Reads are public; writes need a bearer token.";
 
 /// The collections that have a feed.
-const FED: [Collection; 3] = [Collection::WorkItems, Collection::LivelihoodProjects, Collection::Documents];
+const FED: [Collection; 4] =
+    [Collection::WorkItems, Collection::LivelihoodProjects, Collection::Documents, Collection::Reports];
 
 impl LandingOut {
     /// The landing page, given how many records each public collection holds.
