@@ -198,7 +198,8 @@ fn single_alternatives(mut document: Value) -> Value {
                     Some(alternatives) if alternatives.len() == 1 => alternatives[0].as_object().cloned(),
                     _ => None,
                 };
-                if let Some(only) = single.filter(|only| !only.contains_key("$ref")) {
+                // A lone `$ref` keeps its siblings (a description): OpenAPI 3.1 allows them.
+                if let Some(only) = single {
                     map.remove("oneOf");
                     for (key, part) in only {
                         map.entry(key).or_insert(part);

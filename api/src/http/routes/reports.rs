@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use entity::item::ItemKind;
+use utoipa::IntoResponses;
 use uuid::Uuid;
 
 use crate::{
@@ -24,6 +25,7 @@ use crate::{
         state::AppState,
     },
     views::{
+        problem::Problem,
         reports::{
             MissingReportOut, MissingReportParams, ReportIn, ReportListParams, ReportOut, ReportPatch,
             ReportTrendParams, ReportTrendsOut, TrendGroupBy,
@@ -31,6 +33,23 @@ use crate::{
         revisions::{NoFilters, RevisionOut},
     },
 };
+
+/// What filing a report on an item can answer besides [`CreateErrors`].
+#[derive(IntoResponses)]
+pub enum FileReportErrors {
+    /// No item of this kind has this id.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+}
+
+/// What correcting a report can answer besides [`UpdateErrors`].
+#[derive(IntoResponses)]
+pub enum CorrectReportErrors {
+    /// The path is not a report's id (ids are hex digits and dashes): it names another resource
+    /// under `/reports`, such as `/reports/missing`, which cannot be corrected.
+    #[response(status = 405, content_type = "application/problem+json")]
+    MethodNotAllowed(#[to_schema] Problem),
+}
 
 async fn list_of_item(
     state: &AppState,
@@ -90,7 +109,8 @@ macro_rules! item_report_routes {
             responses(
                 (status = 201, description = "Filed", body = ReportOut,
                     headers(("Location" = String, description = "The new report's URL"), ("ETag" = String, description = "Strong entity tag"))),
-                CreateErrors
+                CreateErrors,
+                FileReportErrors
             )
         )]
         #[post($scope)]
@@ -228,7 +248,8 @@ pub async fn get_report(ReadState(state): ReadState, id: web::Path<Uuid>) -> Res
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Corrected", body = ReportOut, headers(("ETag" = String, description = "The new entity tag"))),
-        UpdateErrors
+        UpdateErrors,
+        CorrectReportErrors
     )
 )]
 // Hex digits and dashes only, so that `PATCH /reports/missing` is a 405, not this route's 401.
