@@ -6,8 +6,10 @@ Run by `.ci/contract client`, which generates the client as the importable packa
   DUBAN_URL             the server's base URL, e.g. http://127.0.0.1:8080
   DUBAN_ADMIN_PASSWORD  the password of the admin user `contract-admin`
 Every request goes through the generated `api.<tag>.<operation_id>.sync_detailed(...)` functions and
-models; no raw HTTP. Prints one line per step, then `scenario: N passed, 0 failed`; exits 1 at the
-first failing step, naming it and why.
+models; no raw HTTP. `.ci/contract client` type-checks it first with `mypy --strict` against the
+generated package: parsed bodies are narrowed to their model with isinstance (`expect`). Prints one
+line per step, then `scenario: N passed, 0 failed`; exits 1 at the first failing step, naming it and
+why.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import re
 import sys
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from client import AuthenticatedClient, Client
 from client.api.auth import create_token
@@ -42,6 +44,7 @@ from client.models.item_patch import ItemPatch
 from client.models.json_feed_work_items import JsonFeedWorkItems
 from client.models.page_revision_out import PageRevisionOut
 from client.models.page_work_item_out import PageWorkItemOut
+from client.models.problem import Problem
 from client.models.section_in import SectionIn
 from client.models.section_detail_out import SectionDetailOut
 from client.models.stats_status import StatsStatus
@@ -75,8 +78,11 @@ def body_of(resp: Response[Any]) -> str:
     return resp.content[:400].decode("utf-8", "replace")
 
 
-def expect(resp: Response[Any], status: int, model: type | None = None, ctype: str | None = "application/json") -> Any:
-    """The status code, content type and parsed model of a response; returns the parsed body."""
+T = TypeVar("T")
+
+
+def expect_status(resp: Response[Any], status: int, ctype: str | None = "application/json") -> None:
+    """The status code and content type of a response."""
     check(
         resp.status_code == status,
         f"status {int(resp.status_code)}, expected {status}; body: {body_of(resp)}",
@@ -84,25 +90,28 @@ def expect(resp: Response[Any], status: int, model: type | None = None, ctype: s
     if ctype is not None:
         got = resp.headers.get("content-type", "")
         check(got.split(";")[0].strip() == ctype, f"content-type {got!r}, expected {ctype}")
-    if model is not None:
-        check(
-            isinstance(resp.parsed, model),
-            f"parsed body is {type(resp.parsed).__name__}, expected {model.__name__}",
-        )
-    return resp.parsed
+
+
+def expect(resp: Response[Any], status: int, model: type[T], ctype: str | None = "application/json") -> T:
+    """The status code, content type and parsed model of a response; returns the parsed body."""
+    expect_status(resp, status, ctype)
+    parsed = resp.parsed
+    if not isinstance(parsed, model):
+        raise StepFailed(f"parsed body is {type(parsed).__name__}, expected {model.__name__}")
+    return parsed
 
 
 def expect_etag(resp: Response[Any]) -> str:
     etag = resp.headers.get("etag")
-    check(etag, "no ETag header")
+    if etag is None:
+        raise StepFailed("no ETag header")
     check(STRONG_ETAG.match(etag), f"ETag {etag!r} is not a strong entity tag")
     return etag
 
 
-def expect_problem(resp: Response[Any], status: int) -> Any:
-    """An RFC 9457 problem answer with this status (the generated per-operation problem model)."""
-    problem = expect(resp, status, ctype="application/problem+json")
-    check(problem is not None, f"{status} body was not parsed; body: {body_of(resp)}")
+def expect_problem(resp: Response[Any], status: int) -> Problem:
+    """An RFC 9457 problem answer with this status."""
+    problem = expect(resp, status, Problem, ctype="application/problem+json")
     check(problem.status == status, f"problem.status {problem.status}, expected {status}")
     check(problem.type_ and problem.title and problem.detail, f"incomplete problem: {body_of(resp)}")
     return problem
@@ -206,7 +215,8 @@ def main() -> None:
             check(item.content == content and item.seq == seq, f"item {item.seq} {item.content!r}")
             check(item.document_id == st["doc"], f"document_id {item.document_id}")
             check(item.section.id == st["section"], f"section {item.section.id}")
-            check(item.leader is not None and not isinstance(item.leader, Unset), "no leader")
+            if item.leader is None:
+                raise StepFailed("no leader")
             check(item.leader.name == LEADER, f"leader {item.leader.name!r}")
             check([(u.name, u.role) for u in item.units] == [(UNIT, UnitRole.LEAD)], f"units {item.units}")
             check(item.status == Status.NOT_STARTED and item.progress == 0, f"{item.status} {item.progress}")
@@ -230,7 +240,7 @@ def main() -> None:
         resp = list_work_items.sync_detailed(client=anon, leader=LEADER, document=st["doc"])
         page = expect(resp, 200, PageWorkItemOut)
         check(page.total == 2, f"total {page.total}")
-        check(all(i.leader.name == LEADER for i in page.items), "an item with another leader")
+        check(all(i.leader is not None and i.leader.name == LEADER for i in page.items), "an item with another leader")
         return "total 2"
 
     def list_by_q() -> str:
@@ -248,9 +258,13 @@ def main() -> None:
         check([i.seq for i in page.items] == [2], f"seqs {[i.seq for i in page.items]}")
         check(isinstance(page.next_cursor, str) and page.next_cursor, f"next_cursor {page.next_cursor!r}")
         check(page.links.first, "no links.first")
-        check(isinstance(page.links.next_, str) and page.links.next_, f"links.next {page.links.next_!r}")
-        check("cursor=" in page.links.next_ or "offset=" in page.links.next_, f"links.next {page.links.next_!r}")
+        next_link = page.links.next_
+        if not isinstance(next_link, str) or not next_link:
+            raise StepFailed(f"links.next {next_link!r}")
+        check("cursor=" in next_link or "offset=" in next_link, f"links.next {next_link!r}")
         # The cursor leads to the second and last page.
+        if page.next_cursor is None:
+            raise StepFailed("no next_cursor")
         resp = list_work_items.sync_detailed(
             client=anon, document=st["doc"], sort="-seq", limit=1, cursor=page.next_cursor
         )
@@ -283,7 +297,10 @@ def main() -> None:
         )
         item = expect(resp, 200, WorkItemOut)
         check(item.status == Status.IN_PROGRESS and item.progress == 40, f"{item.status} {item.progress}")
-        check(item.content == contents[0] and item.leader.name == LEADER, "PATCH changed other fields")
+        check(
+            item.content == contents[0] and item.leader is not None and item.leader.name == LEADER,
+            "PATCH changed other fields",
+        )
         etag = expect_etag(resp)
         check(etag != st["old_etag"], "the ETag did not change")
         st["new_etag"] = etag
@@ -356,14 +373,14 @@ def main() -> None:
     def delete_items() -> str:
         for id_, etag in zip(st["items"], [st["new_etag"], st["etags"][1]]):
             resp = delete_work_item.sync_detailed(id_, client=api, if_match=etag)
-            expect(resp, 204, ctype=None)
+            expect_status(resp, 204, ctype=None)
             check(resp.content == b"", f"204 with a body: {body_of(resp)}")
             expect_problem(get_work_item.sync_detailed(id_, client=anon), 404)
         return "2 × 204, then 404"
 
     def delete_doc() -> str:
         resp = delete_document.sync_detailed(st["doc"], client=api, cascade=True)
-        expect(resp, 204, ctype=None)
+        expect_status(resp, 204, ctype=None)
         check(resp.content == b"", f"204 with a body: {body_of(resp)}")
         return "204"
 
