@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 
 from client import AuthenticatedClient, Client
 from client.api.auth import create_token
+from client.api.changes import list_changes
 from client.api.documents import create_document, delete_document, get_document
 from client.api.feeds import work_item_feed
 from client.api.sections import create_section
@@ -35,6 +36,8 @@ from client.api.work_items import (
     list_work_items,
     patch_work_item,
 )
+from client.models.change_out_work_items import ChangeOutWorkItems
+from client.models.changes_out import ChangesOut
 from client.models.document_in import DocumentIn
 from client.models.document_out import DocumentOut
 from client.models.group_by import GroupBy
@@ -55,7 +58,7 @@ from client.models.unit_assignment_in import UnitAssignmentIn
 from client.models.unit_role import UnitRole
 from client.models.work_item_in import WorkItemIn
 from client.models.work_item_out import WorkItemOut
-from client.types import Response, Unset
+from client.types import UNSET, Response, Unset
 
 USERNAME = "contract-admin"
 CITY = "330382"
@@ -320,9 +323,27 @@ def main() -> None:
         check(item.progress == 40, f"progress {item.progress} after a refused PATCH")
         return f"412 {problem.title}"
 
+    def create_invalid() -> str:
+        body = WorkItemIn(
+            section=st["section"],
+            group=GroupIn(number=1),
+            seq=3,
+            content=f"{tag} 无效",
+            units=[UnitAssignmentIn(unit=f"不存在的单位{tag}", role=UnitRole.LEAD)],
+        )
+        problem = expect_problem(create_work_item.sync_detailed(client=api, body=body), 422)
+        errors = problem.errors
+        if isinstance(errors, Unset) or not errors:
+            raise StepFailed("a 422 without errors")
+        fields = [e.field for e in errors]
+        check("units[0].unit" in fields, f"fields {fields}")
+        check(all(e.message for e in errors), "an error without a message")
+        return f"422 fields {', '.join(fields)}"
+
     step("6a get_work_item: ETag", read_first)
     step("6b patch_work_item If-Match current: 200, new ETag", patch_first)
     step("6c patch_work_item If-Match stale: 412 problem+json", patch_stale)
+    step("6d create_work_item unknown unit: 422 with field paths", create_invalid)
 
     # 7. Feed and stats.
     def feed() -> str:
@@ -367,7 +388,31 @@ def main() -> None:
         check(ch.get("progress") == {"before": 0, "after": 40}, f"progress change {ch.get('progress')}")
         return "create and update by contract-admin"
 
+    def changes() -> str:
+        seen: list[str] = []
+        since: str | Unset = UNSET
+        for _ in range(100):
+            resp = list_changes.sync_detailed(client=api, resource_type="work-items", limit=1000, since=since)
+            batch = expect(resp, 200, ChangesOut)
+            for change in batch.changes:
+                # The change feed is a oneOf by resource_type: narrow to the work-item variant.
+                if not isinstance(change, ChangeOutWorkItems):
+                    raise StepFailed(f"a {type(change).__name__} in a work-items change feed")
+                if change.resource_id != first:
+                    continue
+                check(change.actor.name == USERNAME, f"actor {change.actor.name!r}")
+                if change.resource is None:
+                    raise StepFailed(f"{change.action} without the resource")
+                check(change.resource.id == first, f"resource {change.resource.id}")
+                seen.append(f"{change.action.value}@{change.resource.progress}")
+            since = batch.next_
+            if not batch.has_more:
+                break
+        check(seen == ["create@0", "update@40"], f"changes {seen}")
+        return ", ".join(seen)
+
     step("8 list_work_item_revisions", revisions)
+    step("8b list_changes resource_type=work-items: the first item's create and update", changes)
 
     # 9. Delete.
     def delete_items() -> str:
