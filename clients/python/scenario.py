@@ -6,8 +6,10 @@ Run by `.ci/contract client`, which generates the client as the importable packa
   DUBAN_URL             the server's base URL, e.g. http://127.0.0.1:8080
   DUBAN_ADMIN_PASSWORD  the password of the admin user `contract-admin`
 Every request goes through the generated `api.<tag>.<operation_id>.sync_detailed(...)` functions and
-models; no raw HTTP. Prints one line per step, then `scenario: N passed, 0 failed`; exits 1 at the
-first failing step, naming it and why.
+models; no raw HTTP. `.ci/contract client` type-checks it first with `mypy --strict` against the
+generated package: parsed bodies are narrowed to their model with isinstance (`expect`). Prints one
+line per step, then `scenario: N passed, 0 failed`; exits 1 at the first failing step, naming it and
+why.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import os
 import re
 import sys
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from client import AuthenticatedClient, Client
 from client.api.auth import create_token
+from client.api.changes import list_changes
 from client.api.documents import create_document, delete_document, get_document
 from client.api.feeds import work_item_feed
 from client.api.sections import create_section
@@ -33,6 +36,8 @@ from client.api.work_items import (
     list_work_items,
     patch_work_item,
 )
+from client.models.change_out_work_items import ChangeOutWorkItems
+from client.models.changes_out import ChangesOut
 from client.models.document_in import DocumentIn
 from client.models.document_out import DocumentOut
 from client.models.group_by import GroupBy
@@ -42,6 +47,7 @@ from client.models.item_patch import ItemPatch
 from client.models.json_feed_work_items import JsonFeedWorkItems
 from client.models.page_revision_out import PageRevisionOut
 from client.models.page_work_item_out import PageWorkItemOut
+from client.models.problem import Problem
 from client.models.section_in import SectionIn
 from client.models.section_detail_out import SectionDetailOut
 from client.models.stats_status import StatsStatus
@@ -52,7 +58,7 @@ from client.models.unit_assignment_in import UnitAssignmentIn
 from client.models.unit_role import UnitRole
 from client.models.work_item_in import WorkItemIn
 from client.models.work_item_out import WorkItemOut
-from client.types import Response, Unset
+from client.types import UNSET, Response, Unset
 
 USERNAME = "contract-admin"
 CITY = "330382"
@@ -75,8 +81,11 @@ def body_of(resp: Response[Any]) -> str:
     return resp.content[:400].decode("utf-8", "replace")
 
 
-def expect(resp: Response[Any], status: int, model: type | None = None, ctype: str | None = "application/json") -> Any:
-    """The status code, content type and parsed model of a response; returns the parsed body."""
+T = TypeVar("T")
+
+
+def expect_status(resp: Response[Any], status: int, ctype: str | None = "application/json") -> None:
+    """The status code and content type of a response."""
     check(
         resp.status_code == status,
         f"status {int(resp.status_code)}, expected {status}; body: {body_of(resp)}",
@@ -84,25 +93,28 @@ def expect(resp: Response[Any], status: int, model: type | None = None, ctype: s
     if ctype is not None:
         got = resp.headers.get("content-type", "")
         check(got.split(";")[0].strip() == ctype, f"content-type {got!r}, expected {ctype}")
-    if model is not None:
-        check(
-            isinstance(resp.parsed, model),
-            f"parsed body is {type(resp.parsed).__name__}, expected {model.__name__}",
-        )
-    return resp.parsed
+
+
+def expect(resp: Response[Any], status: int, model: type[T], ctype: str | None = "application/json") -> T:
+    """The status code, content type and parsed model of a response; returns the parsed body."""
+    expect_status(resp, status, ctype)
+    parsed = resp.parsed
+    if not isinstance(parsed, model):
+        raise StepFailed(f"parsed body is {type(parsed).__name__}, expected {model.__name__}")
+    return parsed
 
 
 def expect_etag(resp: Response[Any]) -> str:
     etag = resp.headers.get("etag")
-    check(etag, "no ETag header")
+    if etag is None:
+        raise StepFailed("no ETag header")
     check(STRONG_ETAG.match(etag), f"ETag {etag!r} is not a strong entity tag")
     return etag
 
 
-def expect_problem(resp: Response[Any], status: int) -> Any:
-    """An RFC 9457 problem answer with this status (the generated per-operation problem model)."""
-    problem = expect(resp, status, ctype="application/problem+json")
-    check(problem is not None, f"{status} body was not parsed; body: {body_of(resp)}")
+def expect_problem(resp: Response[Any], status: int) -> Problem:
+    """An RFC 9457 problem answer with this status."""
+    problem = expect(resp, status, Problem, ctype="application/problem+json")
     check(problem.status == status, f"problem.status {problem.status}, expected {status}")
     check(problem.type_ and problem.title and problem.detail, f"incomplete problem: {body_of(resp)}")
     return problem
@@ -206,7 +218,8 @@ def main() -> None:
             check(item.content == content and item.seq == seq, f"item {item.seq} {item.content!r}")
             check(item.document_id == st["doc"], f"document_id {item.document_id}")
             check(item.section.id == st["section"], f"section {item.section.id}")
-            check(item.leader is not None and not isinstance(item.leader, Unset), "no leader")
+            if item.leader is None:
+                raise StepFailed("no leader")
             check(item.leader.name == LEADER, f"leader {item.leader.name!r}")
             check([(u.name, u.role) for u in item.units] == [(UNIT, UnitRole.LEAD)], f"units {item.units}")
             check(item.status == Status.NOT_STARTED and item.progress == 0, f"{item.status} {item.progress}")
@@ -230,7 +243,7 @@ def main() -> None:
         resp = list_work_items.sync_detailed(client=anon, leader=LEADER, document=st["doc"])
         page = expect(resp, 200, PageWorkItemOut)
         check(page.total == 2, f"total {page.total}")
-        check(all(i.leader.name == LEADER for i in page.items), "an item with another leader")
+        check(all(i.leader is not None and i.leader.name == LEADER for i in page.items), "an item with another leader")
         return "total 2"
 
     def list_by_q() -> str:
@@ -248,9 +261,13 @@ def main() -> None:
         check([i.seq for i in page.items] == [2], f"seqs {[i.seq for i in page.items]}")
         check(isinstance(page.next_cursor, str) and page.next_cursor, f"next_cursor {page.next_cursor!r}")
         check(page.links.first, "no links.first")
-        check(isinstance(page.links.next_, str) and page.links.next_, f"links.next {page.links.next_!r}")
-        check("cursor=" in page.links.next_ or "offset=" in page.links.next_, f"links.next {page.links.next_!r}")
+        next_link = page.links.next_
+        if not isinstance(next_link, str) or not next_link:
+            raise StepFailed(f"links.next {next_link!r}")
+        check("cursor=" in next_link or "offset=" in next_link, f"links.next {next_link!r}")
         # The cursor leads to the second and last page.
+        if page.next_cursor is None:
+            raise StepFailed("no next_cursor")
         resp = list_work_items.sync_detailed(
             client=anon, document=st["doc"], sort="-seq", limit=1, cursor=page.next_cursor
         )
@@ -283,7 +300,10 @@ def main() -> None:
         )
         item = expect(resp, 200, WorkItemOut)
         check(item.status == Status.IN_PROGRESS and item.progress == 40, f"{item.status} {item.progress}")
-        check(item.content == contents[0] and item.leader.name == LEADER, "PATCH changed other fields")
+        check(
+            item.content == contents[0] and item.leader is not None and item.leader.name == LEADER,
+            "PATCH changed other fields",
+        )
         etag = expect_etag(resp)
         check(etag != st["old_etag"], "the ETag did not change")
         st["new_etag"] = etag
@@ -303,9 +323,27 @@ def main() -> None:
         check(item.progress == 40, f"progress {item.progress} after a refused PATCH")
         return f"412 {problem.title}"
 
+    def create_invalid() -> str:
+        body = WorkItemIn(
+            section=st["section"],
+            group=GroupIn(number=1),
+            seq=3,
+            content=f"{tag} 无效",
+            units=[UnitAssignmentIn(unit=f"不存在的单位{tag}", role=UnitRole.LEAD)],
+        )
+        problem = expect_problem(create_work_item.sync_detailed(client=api, body=body), 422)
+        errors = problem.errors
+        if isinstance(errors, Unset) or not errors:
+            raise StepFailed("a 422 without errors")
+        fields = [e.field for e in errors]
+        check("units[0].unit" in fields, f"fields {fields}")
+        check(all(e.message for e in errors), "an error without a message")
+        return f"422 fields {', '.join(fields)}"
+
     step("6a get_work_item: ETag", read_first)
     step("6b patch_work_item If-Match current: 200, new ETag", patch_first)
     step("6c patch_work_item If-Match stale: 412 problem+json", patch_stale)
+    step("6d create_work_item unknown unit: 422 with field paths", create_invalid)
 
     # 7. Feed and stats.
     def feed() -> str:
@@ -350,20 +388,44 @@ def main() -> None:
         check(ch.get("progress") == {"before": 0, "after": 40}, f"progress change {ch.get('progress')}")
         return "create and update by contract-admin"
 
+    def changes() -> str:
+        seen: list[str] = []
+        since: str | Unset = UNSET
+        for _ in range(100):
+            resp = list_changes.sync_detailed(client=api, resource_type="work-items", limit=1000, since=since)
+            batch = expect(resp, 200, ChangesOut)
+            for change in batch.changes:
+                # The change feed is a oneOf by resource_type: narrow to the work-item variant.
+                if not isinstance(change, ChangeOutWorkItems):
+                    raise StepFailed(f"a {type(change).__name__} in a work-items change feed")
+                if change.resource_id != first:
+                    continue
+                check(change.actor.name == USERNAME, f"actor {change.actor.name!r}")
+                if change.resource is None:
+                    raise StepFailed(f"{change.action} without the resource")
+                check(change.resource.id == first, f"resource {change.resource.id}")
+                seen.append(f"{change.action.value}@{change.resource.progress}")
+            since = batch.next_
+            if not batch.has_more:
+                break
+        check(seen == ["create@0", "update@40"], f"changes {seen}")
+        return ", ".join(seen)
+
     step("8 list_work_item_revisions", revisions)
+    step("8b list_changes resource_type=work-items: the first item's create and update", changes)
 
     # 9. Delete.
     def delete_items() -> str:
         for id_, etag in zip(st["items"], [st["new_etag"], st["etags"][1]]):
             resp = delete_work_item.sync_detailed(id_, client=api, if_match=etag)
-            expect(resp, 204, ctype=None)
+            expect_status(resp, 204, ctype=None)
             check(resp.content == b"", f"204 with a body: {body_of(resp)}")
             expect_problem(get_work_item.sync_detailed(id_, client=anon), 404)
         return "2 × 204, then 404"
 
     def delete_doc() -> str:
         resp = delete_document.sync_detailed(st["doc"], client=api, cascade=True)
-        expect(resp, 204, ctype=None)
+        expect_status(resp, 204, ctype=None)
         check(resp.content == b"", f"204 with a body: {body_of(resp)}")
         return "204"
 
