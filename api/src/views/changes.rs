@@ -26,7 +26,7 @@ pub struct ChangesParams {
     #[param(pattern = "^([0-9]{6}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
     pub city: Option<String>,
     /// Only changes to this collection.
-    #[param(pattern = "^(cities|documents|sections|leaders|units|work-items|livelihood-projects)$")]
+    #[param(pattern = "^(cities|documents|sections|leaders|units|work-items|livelihood-projects|reports)$")]
     pub resource_type: Option<String>,
 }
 
