@@ -408,6 +408,12 @@ async fn reports_reach_the_change_feed_and_replay_to_what_the_api_shows(backend:
     }
     let report_changes = changes.iter().filter(|c| c["resource_type"] == "reports").count();
     assert_eq!(report_changes, 2 + 1 + 2, "two filings, a correction, two reports renamed");
+    // The feed filtered to reports gives the same ones.
+    let only_reports =
+        app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000"), ("resource_type", "reports")]).await;
+    let only_reports = only_reports["changes"].as_array().expect("changes");
+    assert!(only_reports.iter().all(|c| c["resource_type"] == "reports"));
+    assert_eq!(only_reports.len(), report_changes);
     assert!(mirror.keys().any(|(kind, _)| kind == "work-items"), "the items the reports moved are in the feed");
     for ((collection, id), snapshot) in &mirror {
         let id = id.trim_matches('"');
