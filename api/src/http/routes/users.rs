@@ -16,7 +16,7 @@ use crate::{
         extract::{auth::AdminUser, body::Body, list::ListRequest},
         rate_limiter::client_address,
         respond::{list::list_response, resource::tagged},
-        routes::docs::{AdminReadErrors, ListOk, UserListOptions},
+        routes::docs::{AdminReadErrors, And, ListOk, TransientErrors, UserListOptions},
         state::AppState,
     },
     views::{
@@ -26,9 +26,9 @@ use crate::{
     },
 };
 
-/// Errors of `POST /auth/token`.
+/// Errors of `POST /auth/token` of its own.
 #[derive(IntoResponses)]
-pub enum TokenErrors {
+pub enum TokenErrorsOwn {
     /// The body is not valid JSON.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
@@ -56,18 +56,11 @@ pub enum TokenErrors {
         )
     )]
     TooManyRequests(#[to_schema] Problem),
-    /// The database cannot be reached or took too long, or the server is shutting down; nothing
-    /// was changed. `Retry-After` says when to try again.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
-    )]
-    Unavailable(#[to_schema] Problem),
-    /// The server failed; the detail never says why.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(#[to_schema] Problem),
 }
+
+/// [`TokenErrorsOwn`] over the errors any request can meet: its own 429 (the login lockout)
+/// replaces the generic one.
+pub type TokenErrors = And<TransientErrors, TokenErrorsOwn>;
 
 /// Get a bearer token
 ///
