@@ -28,13 +28,17 @@ pub async fn stats(db: &impl ConnectionTrait, kind: ItemKind, filter: &ItemFilte
         .and_where(Expr::col((item::Entity, item::Column::Kind)).eq(kind))
         .cond_where(condition(filter, backend));
 
-    let mut total_query = base.clone();
-    tally_columns(&mut total_query);
-    total_query.group_by_col((item::Entity, item::Column::Status));
+    // Every item falls in exactly one group, except by unit (once per unit it has): only then
+    // does the total need a statement of its own.
     let mut total = Tally::default();
-    for row in db.query_all(&total_query).await? {
-        let (status, count, sum) = tally_of(&row)?;
-        total.add(&status, count, sum);
+    if group_by == GroupBy::Unit {
+        let mut total_query = base.clone();
+        tally_columns(&mut total_query);
+        total_query.group_by_col((item::Entity, item::Column::Status));
+        for row in db.query_all(&total_query).await? {
+            let (status, count, sum) = tally_of(&row)?;
+            total.add(&status, count, sum);
+        }
     }
 
     let mut grouped = base;
@@ -78,6 +82,9 @@ pub async fn stats(db: &impl ConnectionTrait, kind: ItemKind, filter: &ItemFilte
     let keys = GroupKeys::load(db, group_by, &rows).await?;
     for row in &rows {
         let (status, count, sum) = tally_of(row)?;
+        if group_by != GroupBy::Unit {
+            total.add(&status, count, sum);
+        }
         let (id, key) = keys.key_of(row, &status)?;
         groups.entry(id).or_insert_with(|| (key, Tally::default())).1.add(&status, count, sum);
     }
