@@ -122,6 +122,10 @@ pub struct ServeConfig {
     /// demonstrations, replays of past data and tests; unset: today in China Standard Time.
     #[arg(long, env = "CLOCK_DATE")]
     pub clock_date: Option<chrono::NaiveDate>,
+    /// How many matches a list counts exactly by default (`count=auto`); past it `total` is this
+    /// number with `total_relation: "gte"`, so that a broad search never counts a million rows.
+    #[arg(long, env = "COUNT_LIMIT", default_value_t = crate::views::page::DEFAULT_COUNT_LIMIT)]
+    pub count_limit: u64,
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
 }
@@ -211,6 +215,7 @@ impl Config {
                 shutdown_grace_ms: 30_000,
                 reporter_unit_roles: DEFAULT_REPORTING_ROLES.to_vec(),
                 clock_date: None,
+                count_limit: crate::views::page::DEFAULT_COUNT_LIMIT,
                 rate_limit: RateLimitConfig::off(),
             },
         }

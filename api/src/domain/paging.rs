@@ -6,8 +6,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
-    sea_query::{Expr, ExprTrait, SimpleExpr},
+    QuerySelect, QueryTrait, Select,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Result},
     views::{
-        page::{CountMode, DEFAULT_LIMIT, ListOptions, MAX_LIMIT, MAX_OFFSET},
+        page::{CountMode, DEFAULT_COUNT_LIMIT, DEFAULT_LIMIT, ListOptions, MAX_LIMIT, MAX_OFFSET},
         values::parse_period,
     },
 };
@@ -107,7 +107,18 @@ pub struct PageRequest {
     pub limit: u64,
     pub offset: u64,
     pub cursor: Option<String>,
-    pub count: bool,
+    pub count: Counting,
+}
+
+/// How far a page counts the matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Not at all.
+    Skip,
+    /// Exactly, up to this many; past it the total is a lower bound.
+    UpTo(u64),
+    /// Exactly, however many.
+    All,
 }
 
 impl PageRequest {
@@ -140,7 +151,11 @@ impl PageRequest {
             limit: limit as u64,
             offset: offset as u64,
             cursor: options.cursor.clone(),
-            count: options.count.unwrap_or_default() == CountMode::Exact,
+            count: match options.count.unwrap_or_default() {
+                CountMode::Auto => Counting::UpTo(options.count_limit.unwrap_or(DEFAULT_COUNT_LIMIT)),
+                CountMode::Exact => Counting::All,
+                CountMode::None => Counting::Skip,
+            },
         })
     }
 }
@@ -228,6 +243,8 @@ pub struct Listing<T> {
     pub items: Vec<T>,
     /// All matches; `None` when the count was skipped.
     pub total: Option<u64>,
+    /// Whether `total` is a lower bound: the count stopped at its limit.
+    pub total_is_lower_bound: bool,
     pub limit: u64,
     pub offset: u64,
     /// Whether records follow this page.
@@ -244,6 +261,7 @@ impl<T> Listing<T> {
         Listing {
             items,
             total: self.total,
+            total_is_lower_bound: self.total_is_lower_bound,
             limit: self.limit,
             offset: self.offset,
             has_more: self.has_more,
@@ -259,8 +277,20 @@ impl<T> Listing<T> {
     }
 }
 
-/// Runs `select` in `ordering` for the page `request` asks for, counting all matches unless told
-/// not to.
+/// How many rows `select` matches, counting no further than `cap`: the database stops reading
+/// at the cap instead of visiting every match.
+async fn count_up_to<E: EntityTrait>(db: &impl ConnectionTrait, select: &Select<E>, cap: u64) -> Result<u64> {
+    let matches = select.clone().select_only().expr(Expr::val(1)).limit(cap).into_query();
+    let count = Query::select()
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
+        .from_subquery(matches, Alias::new("capped"))
+        .to_owned();
+    let row = db.query_one(&count).await?.ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
+    Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or_default())
+}
+
+/// Runs `select` in `ordering` for the page `request` asks for, counting the matches as far as
+/// `request` says.
 pub async fn fetch<E: EntityTrait>(
     db: &impl ConnectionTrait,
     select: Select<E>,
@@ -284,7 +314,14 @@ pub async fn fetch_as<E: EntityTrait, M: FromQueryResult + Send + Sync>(
 where
     E::Model: Sync,
 {
-    let total = if request.count { Some(select.clone().count(db).await?) } else { None };
+    let (total, total_is_lower_bound) = match request.count {
+        Counting::Skip => (None, false),
+        Counting::All => (Some(select.clone().count(db).await?), false),
+        Counting::UpTo(limit) => {
+            let counted = count_up_to(db, &select, limit.saturating_add(1)).await?;
+            (Some(Ord::min(counted, limit)), counted > limit)
+        }
+    };
     let mut select = select;
     for (column, order) in &ordering.columns {
         select = select.order_by(column.expr.clone(), order.clone());
@@ -299,6 +336,7 @@ where
     Ok(Listing {
         items,
         total,
+        total_is_lower_bound,
         limit: request.limit,
         offset: request.offset,
         has_more,

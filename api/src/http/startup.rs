@@ -65,6 +65,7 @@ impl Application {
             ping_deadline: config.database.acquire_timeout(),
             reporting_roles: config.serve.reporter_unit_roles.clone(),
             clock: Clock { fixed: config.serve.clock_date },
+            count_limit: config.serve.count_limit,
             replica_state: None,
         }
         .with_replica(replica);

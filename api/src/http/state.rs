@@ -41,6 +41,8 @@ pub struct AppState {
     pub reporting_roles: Vec<UnitRole>,
     /// What the server takes for today.
     pub clock: Clock,
+    /// How many matches `count=auto` counts exactly.
+    pub count_limit: u64,
     /// The same state over the read replica, for [`AppState::for_reading`].
     pub replica_state: Option<web::Data<AppState>>,
 }
@@ -71,6 +73,7 @@ impl AppState {
                 ping_deadline: self.ping_deadline,
                 reporting_roles: self.reporting_roles.clone(),
                 clock: self.clock.clone(),
+                count_limit: self.count_limit,
                 replica_state: None,
             })
         });

@@ -11,15 +11,33 @@ pub const MAX_LIMIT: u64 = 500;
 /// Deepest offset; deeper pages are reached by cursor.
 pub const MAX_OFFSET: u64 = 10_000;
 
+/// How many matches `count=auto` counts exactly, unless configured otherwise (`COUNT_LIMIT`): as
+/// deep as `offset` reaches, so a page numbering by offset always knows its last page.
+pub const DEFAULT_COUNT_LIMIT: u64 = MAX_OFFSET;
+
 /// How to count the matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CountMode {
-    /// Count every match (`total`).
+    /// Count exactly up to the server's count limit (10,000 by default); past it `total` is the
+    /// limit and `total_relation` is `gte`. The cost stays bounded however broad the filter.
     #[default]
+    Auto,
+    /// Count every match, however many: slow on broad filters over large data (the statement
+    /// timeout applies).
     Exact,
-    /// Skip the count: `total` is null, which is cheaper on large filters.
+    /// Skip the count: `total` is null, which is cheapest.
     None,
+}
+
+/// How `total` relates to the number of matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TotalRelation {
+    /// `total` is the number of matches.
+    Eq,
+    /// There are at least `total` matches (the count stopped at the server's count limit).
+    Gte,
 }
 
 /// The representation of a list.
@@ -47,6 +65,9 @@ pub struct ListOptions {
     pub fields: Option<String>,
     pub include: Option<String>,
     pub format: Option<Format>,
+    /// The server's count limit for `count=auto` (set by the server, never from the query).
+    #[serde(skip)]
+    pub count_limit: Option<u64>,
 }
 
 /// The media type of a JSON list whose records hold only the fields asked for with `fields`.
@@ -70,8 +91,12 @@ pub struct PageLinks {
 pub struct Page<T> {
     /// The records on this page.
     pub items: Vec<T>,
-    /// How many records match the filters, over all pages; null with `count=none`.
+    /// How many records match the filters, over all pages (a lower bound when `total_relation`
+    /// is `gte`); null with `count=none`.
     pub total: Option<u64>,
+    /// `eq` when `total` is exact, `gte` when the count stopped at the server's count limit
+    /// (`count=auto`, the default); null with `count=none`.
+    pub total_relation: Option<TotalRelation>,
     /// The page size asked for.
     pub limit: u64,
     /// How many records were skipped (after the cursor, with `cursor`).
@@ -88,8 +113,12 @@ pub struct PartialPage {
     /// The records on this page, each with `id` and the fields asked for.
     #[schema(value_type = Vec<Object>)]
     pub items: Vec<Value>,
-    /// How many records match the filters, over all pages; null with `count=none`.
+    /// How many records match the filters, over all pages (a lower bound when `total_relation`
+    /// is `gte`); null with `count=none`.
     pub total: Option<u64>,
+    /// `eq` when `total` is exact, `gte` when the count stopped at the server's count limit
+    /// (`count=auto`, the default); null with `count=none`.
+    pub total_relation: Option<TotalRelation>,
     /// The page size asked for.
     pub limit: u64,
     /// How many records were skipped (after the cursor, with `cursor`).

@@ -3,6 +3,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use api::config::Config;
+
 use crate::{
     helpers::{Backend, TestApp, find},
     on_both_backends,
@@ -18,6 +20,7 @@ on_both_backends!(
     updated_since_filters_by_change_time,
     sort_orders_by_each_allowed_field,
     paging_walks_every_item_once_with_link_headers,
+    a_count_past_the_count_limit_is_a_lower_bound,
     leaders_units_and_documents_filter_by_city_and_name,
     items_are_found_by_id,
 );
@@ -287,4 +290,38 @@ async fn items_are_found_by_id(backend: Backend) {
     // A work item is not a livelihood project.
     let work_item_id = listed["id"].as_str().expect("id");
     app.get_problem(&format!("/api/v1/livelihood-projects/{work_item_id}"), &[], StatusCode::NOT_FOUND).await;
+}
+
+/// The count a page shows: its `total`, `total_relation` and `X-Total-Count` header.
+async fn counted(app: &TestApp, query: &[(&str, &str)]) -> (Value, Value, Option<String>) {
+    let response = app.get("/api/v1/work-items", query).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = response.headers().get("x-total-count").map(|v| v.to_str().expect("ascii").to_owned());
+    let page: Value = response.json().await.expect("json");
+    (page["total"].clone(), page["total_relation"].clone(), header)
+}
+
+async fn a_count_past_the_count_limit_is_a_lower_bound(backend: Backend) {
+    let app = TestApp::spawn_with(backend, true, |config: &mut Config| config.serve.count_limit = 100).await;
+    let city = [("city", "330382"), ("limit", "2")];
+    // 165 matches, the limit 100: by default the count stops there and says so.
+    let (total, relation, header) = counted(&app, &city).await;
+    assert_eq!((total, relation, header), (Value::from(100), Value::from("gte"), None));
+    let (total, relation, header) = counted(&app, &[city[0], city[1], ("count", "auto")]).await;
+    assert_eq!((total, relation, header), (Value::from(100), Value::from("gte"), None));
+    // Asked for, the count is exact however many.
+    let (total, relation, header) = counted(&app, &[city[0], city[1], ("count", "exact")]).await;
+    assert_eq!((total, relation, header), (Value::from(165), Value::from("eq"), Some("165".to_owned())));
+    // Under the limit the default count is exact; at exactly the limit too.
+    let (total, relation, header) = counted(&app, &[("q", "停车")]).await;
+    assert_eq!((total, relation, header), (Value::from(3), Value::from("eq"), Some("3".to_owned())));
+    let at_limit = TestApp::spawn_with(backend, true, |config: &mut Config| config.serve.count_limit = 165).await;
+    let (total, relation, header) = counted(&at_limit, &city).await;
+    assert_eq!((total, relation, header), (Value::from(165), Value::from("eq"), Some("165".to_owned())));
+    // Not counting at all.
+    let (total, relation, header) = counted(&app, &[city[0], city[1], ("count", "none")]).await;
+    assert_eq!((total, relation, header), (Value::Null, Value::Null, None));
+    // A count mode that does not exist is a 400 naming `count`.
+    let problem = app.get_problem("/api/v1/work-items", &[("count", "estimated")], StatusCode::BAD_REQUEST).await;
+    assert!(problem.to_string().contains("count"), "{problem}");
 }

@@ -2,12 +2,12 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
 use crate::{
     error::{ApiError, Result},
-    http::extract::query::parse_query,
+    http::{extract::query::parse_query, state::AppState},
     views::page::ListOptions,
 };
 
@@ -26,7 +26,11 @@ impl<T: DeserializeOwned> FromRequest for ListRequest<T> {
     type Future = Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(split_query(req.query_string()))
+        let count_limit = req.app_data::<web::Data<AppState>>().map(|state| state.count_limit);
+        ready(split_query(req.query_string()).map(|mut request: ListRequest<T>| {
+            request.options.count_limit = count_limit;
+            request
+        }))
     }
 }
 

@@ -9,7 +9,7 @@ use crate::{
     domain::{include, paging::Listing},
     error::Result,
     http::{respond::csv::to_csv, state::AppState},
-    views::page::{Format, ListOptions, PARTIAL_JSON, Page, PageLinks},
+    views::page::{Format, ListOptions, PARTIAL_JSON, Page, PageLinks, TotalRelation},
 };
 
 /// Responds with a list: records serialised, `include`d resources embedded in full (`city`
@@ -85,9 +85,14 @@ fn page_response(listing: Listing<Value>, req: &HttpRequest, options: &ListOptio
     link_header.extend(links.prev.iter().map(|l| format!("<{l}>; rel=\"prev\"")));
     link_header.extend(links.next.iter().map(|l| format!("<{l}>; rel=\"next\"")));
     response.insert_header((header::LINK, link_header.join(", ")));
-    if let Some(total) = listing.total {
+    // The header promises an exact count; a lower bound shows only in the body.
+    if let Some(total) = listing.total.filter(|_| !listing.total_is_lower_bound) {
         response.insert_header(("X-Total-Count", total.to_string()));
     }
+    let total_relation = listing.total.map(|_| match listing.total_is_lower_bound {
+        true => TotalRelation::Gte,
+        false => TotalRelation::Eq,
+    });
     let items: Vec<Value> =
         listing.items.into_iter().map(|item| pick_fields(item, options.fields.as_deref())).collect();
     match negotiate(req, options) {
@@ -99,6 +104,7 @@ fn page_response(listing: Listing<Value>, req: &HttpRequest, options: &ListOptio
             response.json(Page {
                 items,
                 total: listing.total,
+                total_relation,
                 limit: listing.limit,
                 offset: listing.offset,
                 next_cursor,

@@ -88,8 +88,12 @@ pub fn list_options(
         // Feeds show no total, so they take no `count`.
         params.push(query(
             "count",
-            "`exact` (default) counts all matches into `total`; `none` skips the count.".to_owned(),
-            choice(&["exact", "none"]),
+            "`auto` (default) counts exactly up to the server's count limit (10,000 unless configured): past it \
+             `total` is the limit, `total_relation` is `gte` and `X-Total-Count` is absent, so the cost stays \
+             bounded however broad the filter. `exact` counts every match however many (slow on broad filters \
+             over large data). `none` skips the count."
+                .to_owned(),
+            choice(&["auto", "exact", "none"]),
         ));
         params.push(query(
             "fields",
@@ -250,7 +254,10 @@ impl<T: Listed> IntoResponses for ListOk<T> {
         let response = ResponseBuilder::new()
             .description(format!("A page of {}", T::PLURAL))
             .header("Link", header("RFC 8288 links to the first, previous and next pages"))
-            .header("X-Total-Count", header("All matches; absent with count=none"))
+            .header(
+                "X-Total-Count",
+                header("All matches, exactly; absent with count=none and when the count stopped at the limit"),
+            )
             .content("application/json", page)
             .content("text/csv", text())
             .content("application/x-ndjson", text())
