@@ -12,6 +12,8 @@ use crate::{
 on_both_backends!(
     an_item_follows_its_latest_report_and_a_direct_patch_holds_until_the_next,
     a_correction_is_a_revision_and_needs_the_current_etag,
+    a_withdrawn_report_leaves_the_item_on_its_latest_remaining_report,
+    a_reporter_of_another_unit_may_not_withdraw_a_report,
     report_lists_filter_by_item_city_unit_document_leader_and_dates,
     bad_reports_are_refused_and_change_nothing,
     a_reporter_of_a_unit_reports_on_its_items_and_on_no_other,
@@ -144,6 +146,106 @@ async fn a_correction_is_a_revision_and_needs_the_current_etag(backend: Backend)
     let actions: Vec<&str> = revisions.iter().map(|r| r["action"].as_str().expect("action")).collect();
     assert_eq!(actions, ["create", "update"]);
     assert_eq!(revisions[1]["changes"]["progress"], json!({"before": 40, "after": 45}));
+}
+
+/// The change feed's position after every change so far.
+async fn feed_head(app: &TestApp) -> String {
+    let mut since =
+        app.get_ok("/api/v1/changes", &[("limit", "1000")]).await["next"].as_str().expect("next").to_owned();
+    loop {
+        let page = app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000")]).await;
+        if page["has_more"] != true {
+            return since;
+        }
+        since = page["next"].as_str().expect("next").to_owned();
+    }
+}
+
+async fn a_withdrawn_report_leaves_the_item_on_its_latest_remaining_report(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let reporter = app.reporter(YUEQING, &[UNIT]).await;
+    let id = items(&app).await.of_unit[0].clone();
+    let before_any = status_and_progress(&item(&app, &id).await);
+    file_ok(&app, &admin, &id, report("2021-03-31", "not_started", 10)).await;
+    file_ok(&app, &admin, &id, report("2021-06-30", "in_progress", 40)).await;
+    let latest = file(&app, &reporter.token, &id, report("2021-09-30", "delayed", 55)).await;
+    let (etag, latest) = (latest.etag(), latest.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned());
+    assert_eq!(status_and_progress(&item(&app, &id).await), (json!("delayed"), json!(55)));
+    let path = format!("/api/v1/reports/{latest}");
+
+    // A stale ETag withdraws nothing.
+    let revisions = app.revision_count().await;
+    app.send(Method::DELETE, &path, Some(&reporter.token), None, &[("If-Match", "\"0\"")])
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED);
+    assert_eq!(app.revision_count().await, revisions);
+
+    // The reporter of its unit withdraws it; the item goes back to the latest remaining report.
+    let since = feed_head(&app).await;
+    app.send(Method::DELETE, &path, Some(&reporter.token), None, &[("If-Match", &etag)])
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    app.get_problem(&path, &[], StatusCode::NOT_FOUND).await;
+    assert_eq!(status_and_progress(&item(&app, &id).await), (json!("in_progress"), json!(40)));
+    assert_eq!(app.count(&format!("/api/v1/work-items/{id}/reports"), &[]).await, 2);
+
+    // Its history ends with the deletion, in the reporter's name; the item's, with the move back.
+    let history = app.get_ok(&format!("{path}/revisions"), &[]).await;
+    let history = history["items"].as_array().expect("items");
+    let actions: Vec<&str> = history.iter().map(|r| r["action"].as_str().expect("action")).collect();
+    assert_eq!(actions, ["create", "delete"]);
+    assert_eq!(history[1]["actor"]["name"], json!(reporter.username));
+    let item_history = app.get_ok(&format!("/api/v1/work-items/{id}/revisions"), &[("sort", "-seq")]).await;
+    let moved = &item_history["items"][0];
+    assert_eq!(moved["changes"]["progress"], json!({"before": 55, "after": 40}));
+    assert_eq!(moved["actor"]["name"], json!(reporter.username));
+
+    // The change feed carries the tombstone and the item as it now is.
+    let changes = app.get_ok("/api/v1/changes", &[("since", &since)]).await;
+    let changes = changes["changes"].as_array().expect("changes");
+    let summary: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c["resource_type"].as_str().expect("type"), c["action"].as_str().expect("action")))
+        .collect();
+    assert_eq!(summary.len(), 2, "{summary:?}");
+    assert!(summary.contains(&("reports", "delete")) && summary.contains(&("work-items", "update")), "{summary:?}");
+    let tombstone = changes.iter().find(|c| c["resource_type"] == "reports").expect("the tombstone");
+    assert_eq!(tombstone["resource_id"], json!(latest));
+    let moved = changes.iter().find(|c| c["resource_type"] == "work-items").expect("the item");
+    assert_eq!(moved["resource"], item(&app, &id).await);
+
+    // With no report left, the item stays as the last one left it.
+    for report in app.get_all(&format!("/api/v1/work-items/{id}/reports"), &[]).await {
+        let path = format!("/api/v1/reports/{}", report["id"].as_str().expect("id"));
+        app.send(Method::DELETE, &path, Some(&admin), None, &[]).await.expect(StatusCode::NO_CONTENT);
+    }
+    assert_eq!(status_and_progress(&item(&app, &id).await), (json!("not_started"), json!(10)));
+    assert_ne!(status_and_progress(&item(&app, &id).await), before_any, "the seed's values do not come back");
+
+    // `/reports/missing` is no report.
+    app.send(Method::DELETE, "/api/v1/reports/missing", Some(&admin), None, &[])
+        .await
+        .problem(StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn a_reporter_of_another_unit_may_not_withdraw_a_report(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let other_unit = app.reporter(YUEQING, &["市财政局"]).await;
+    let other_city = app.token(UserRole::Editor, Some("331083")).await;
+    let id = items(&app).await.of_unit[0].clone();
+    let filed = file(&app, &admin, &id, report("2021-06-30", "in_progress", 40)).await;
+    let etag = filed.etag();
+    let filed = filed.expect(StatusCode::CREATED).clone();
+    let path = format!("/api/v1/reports/{}", filed["id"].as_str().expect("id"));
+    let before = (app.get_ok(&path, &[]).await, item(&app, &id).await, app.revision_count().await);
+
+    for token in [&other_unit.token, &other_city] {
+        app.send(Method::DELETE, &path, Some(token), None, &[("If-Match", &etag)]).await.problem(StatusCode::FORBIDDEN);
+    }
+    app.send(Method::DELETE, &path, None, None, &[]).await.unauthorized();
+    assert_eq!((app.get_ok(&path, &[]).await, item(&app, &id).await, app.revision_count().await), before);
 }
 
 async fn report_lists_filter_by_item_city_unit_document_leader_and_dates(backend: Backend) {
@@ -375,14 +477,7 @@ async fn reports_reach_the_change_feed_and_replay_to_what_the_api_shows(backend:
     let admin = app.admin_token().await;
     let reporter = app.reporter(YUEQING, &[UNIT]).await;
     let of_unit = items(&app).await.of_unit;
-    let head = app.get_ok("/api/v1/changes", &[("limit", "1000")]).await;
-    let mut since = head["next"].as_str().expect("next").to_owned();
-    while app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000")]).await["has_more"] == true {
-        since = app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000")]).await["next"]
-            .as_str()
-            .expect("next")
-            .to_owned();
-    }
+    let since = feed_head(&app).await;
 
     let first = file_ok(&app, &reporter.token, &of_unit[0], report("2021-06-30", "in_progress", 40)).await;
     file_ok(&app, &admin, &of_unit[1], report("2021-06-30", "delayed", 15)).await;

@@ -1,8 +1,8 @@
 //! Progress reports: filed on an item (`/work-items/{id}/reports`,
 //! `/livelihood-projects/{id}/reports`), listed across items (`/reports`), corrected with PATCH
-//! (`/reports/{id}`, every correction a revision).
+//! (`/reports/{id}`, every correction a revision), withdrawn with DELETE.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::item::ItemKind;
 use utoipa::IntoResponses;
 use uuid::Uuid;
@@ -20,7 +20,10 @@ use crate::{
         respond::{list::list_response, resource::tagged},
         routes::{
             crud::{self, CreateErrors, UpdateErrors},
-            docs::{GetErrors, ListErrors, ListOk, MissingReportOptions, ReportListOptions, RevisionListOptions},
+            docs::{
+                And, GetErrors, ListErrors, ListOk, MissingReportOptions, ReportListOptions, RevisionListOptions,
+                WriteErrors,
+            },
         },
         state::AppState,
     },
@@ -50,6 +53,30 @@ pub enum CorrectReportErrors {
     #[response(status = 405, content_type = "application/problem+json")]
     MethodNotAllowed(#[to_schema] Problem),
 }
+
+/// What withdrawing a report can answer. No 409: nothing depends on a report.
+#[derive(IntoResponses)]
+pub enum WithdrawReportErrorsOwn {
+    /// The id is malformed.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// The token's user may not correct this report (role, city, or a reporter not of its unit).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(#[to_schema] Problem),
+    /// No report has this id.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+    /// `If-Match` does not name the current ETag.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(#[to_schema] Problem),
+}
+
+/// [`WithdrawReportErrorsOwn`], the 405 of a path that is no report's id, and the errors any
+/// request can meet while it writes.
+pub type WithdrawReportErrors = And<And<WithdrawReportErrorsOwn, CorrectReportErrors>, WriteErrors>;
 
 async fn list_of_item(
     state: &AppState,
@@ -262,6 +289,33 @@ pub async fn patch_report(
     Body(input): Body<ReportPatch>,
 ) -> Result<HttpResponse> {
     crud::update::<Reports>(&state, &auth, if_match, *id, Update::Patch(input)).await
+}
+
+/// Withdraw a progress report
+///
+/// Deletes the report; its revisions stay readable and end with the deletion, which the change
+/// feed shows as a tombstone. Who may: as for correcting it. Send `If-Match` with the ETag you read
+/// to withdraw only what you saw. The item's status and progress then follow its latest remaining
+/// report; when none remains they stay as they were. Costs one transaction.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/reports/{id}",
+    tag = "reports",
+    operation_id = "delete_report",
+    params(("id" = Uuid, Path, description = "The report's id"), crate::http::extract::if_match::IfMatchHeader),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Withdrawn"), WithdrawReportErrors)
+)]
+// Hex digits and dashes only, as for PATCH: `DELETE /reports/missing` is a 405.
+#[delete("/reports/{id:[0-9a-fA-F-]+}")]
+pub async fn delete_report(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    if_match: IfMatch,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse> {
+    // Nothing depends on a report, so there is nothing to cascade to.
+    crud::delete::<Reports>(&state, &auth, if_match, *id, false).await
 }
 
 /// List a progress report's revisions
