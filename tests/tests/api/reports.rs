@@ -22,6 +22,7 @@ on_both_backends!(
     reports_reach_the_change_feed_and_replay_to_what_the_api_shows,
     an_item_with_reports_is_deleted_only_with_them,
     missing_reports_for_a_quarter_are_the_units_items_without_one,
+    a_citys_reporting_cycle_sets_the_period_its_units_owe_reports_for,
     report_trends_match_counts_made_here,
     reports_come_as_a_json_feed_per_city_or_unit_and_as_csv,
 );
@@ -585,7 +586,79 @@ async fn missing_reports_for_a_quarter_are_the_units_items_without_one(backend: 
     assert_eq!(owed("2021-06").await.len(), owing.len() - 1);
 
     app.get_problem("/api/v1/reports/missing", &[("period", "2021-Q5")], StatusCode::BAD_REQUEST).await;
-    app.get_problem("/api/v1/reports/missing", &[], StatusCode::BAD_REQUEST).await;
+    // No city of the seed sets a reporting cycle: without a period, none owes anything.
+    assert_eq!(app.count("/api/v1/reports/missing", &[]).await, 0);
+}
+
+/// The day the reporting-cycle test's server takes for today: in May, in the second quarter.
+fn a_day_in_may() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2021, 5, 20).expect("a date")
+}
+
+async fn a_citys_reporting_cycle_sets_the_period_its_units_owe_reports_for(backend: Backend) {
+    use api::config::Config;
+    let app =
+        TestApp::spawn_with(backend, true, |config: &mut Config| config.serve.clock_date = Some(a_day_in_may())).await;
+    let admin = app.admin_token().await;
+    let of_unit = items(&app).await.of_unit;
+    let city_path =
+        format!("/api/v1/cities/{}", app.get_ok("/api/v1/cities/330382", &[]).await["id"].as_str().expect("id"));
+    let set_cycle = |cycle: Value| {
+        let (app, admin, city_path) = (&app, &admin, &city_path);
+        async move {
+            let reply =
+                app.send(Method::PATCH, city_path, Some(admin), Some(json!({"reporting_cycle": cycle})), &[]).await;
+            assert_eq!(reply.expect(StatusCode::OK)["reporting_cycle"], cycle);
+        }
+    };
+    // One item reported on in May, one in April: both in the second quarter.
+    file_ok(&app, &admin, &of_unit[0], report("2021-05-10", "in_progress", 20)).await;
+    file_ok(&app, &admin, &of_unit[1], report("2021-04-10", "in_progress", 10)).await;
+    // The items each list shows, and the period every entry names.
+    let owed = |query: Vec<(&'static str, &'static str)>| {
+        let (app, of_unit) = (&app, &of_unit);
+        async move {
+            let mut query = query;
+            query.extend([("city", YUEQING), ("unit", UNIT)]);
+            let listed = app.get_all("/api/v1/reports/missing", &query).await;
+            let mut periods: Vec<&str> = listed.iter().map(|e| e["period"].as_str().expect("period")).collect();
+            periods.dedup();
+            let periods: Vec<String> = periods.into_iter().map(str::to_owned).collect();
+            let ids: Vec<String> = listed.iter().map(|e| e["item"]["id"].as_str().expect("id").to_owned()).collect();
+            (periods, ids.contains(&of_unit[0]), ids.contains(&of_unit[1]), ids.len())
+        }
+    };
+    let everything = owed(vec![("period", "2021-03")]).await.3;
+    assert!(everything > 2, "the unit owes reports on every active item for March");
+
+    // Monthly: the current month, May; April's report does not count for it.
+    set_cycle(json!("monthly")).await;
+    assert_eq!(app.get_ok("/api/v1/cities/330382", &[]).await["reporting_cycle"], "monthly");
+    assert_eq!(owed(vec![]).await, (vec!["2021-05".to_owned()], false, true, everything - 1));
+    // A quarter asked of a monthly city is asked as it is.
+    assert_eq!(owed(vec![("period", "2021-Q2")]).await, (vec!["2021-Q2".to_owned()], false, false, everything - 2));
+
+    // Quarterly: the current quarter, and the quarter around an asked month.
+    set_cycle(json!("quarterly")).await;
+    assert_eq!(owed(vec![]).await, (vec!["2021-Q2".to_owned()], false, false, everything - 2));
+    assert_eq!(owed(vec![("period", "2021-04")]).await, (vec!["2021-Q2".to_owned()], false, false, everything - 2));
+
+    // Without `city`, cities without a cycle (Yuhuan) owe nothing; with it, they need a period.
+    let all = app.get_all("/api/v1/reports/missing", &[]).await;
+    assert!(!all.is_empty() && all.iter().all(|e| e["city"]["code"] == YUEQING && e["period"] == "2021-Q2"));
+    let problem = app.get_problem("/api/v1/reports/missing", &[("city", "331083")], StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["errors"][0]["field"], "period");
+    assert!(!app.get_all("/api/v1/reports/missing", &[("city", "331083"), ("period", "2021-Q2")]).await.is_empty());
+
+    // A cycle that is not one is refused and changes nothing; `null` clears it.
+    let revisions = app.revision_count().await;
+    let reply =
+        app.send(Method::PATCH, &city_path, Some(&admin), Some(json!({"reporting_cycle": "weekly"})), &[]).await;
+    reply.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.error_fields(), ["reporting_cycle"]);
+    assert_eq!(app.revision_count().await, revisions);
+    set_cycle(Value::Null).await;
+    app.get_problem("/api/v1/reports/missing", &[("city", YUEQING)], StatusCode::BAD_REQUEST).await;
 }
 
 async fn report_trends_match_counts_made_here(backend: Backend) {

@@ -194,7 +194,11 @@ pub async fn list_reports(
 ///
 /// Each unit in a reporting role (`REPORTER_UNIT_ROLES`) on an item whose period covers part of the
 /// period and that is neither completed nor cancelled, that has filed no report with `as_of` in the
-/// period. The period sets the reporting cycle: a quarter (`2021-Q2`) or a month (`2021-06`). Anyone
+/// period. The period is the one asked for, a quarter (`2021-Q2`) or a month (`2021-06`), except in
+/// a city whose `reporting_cycle` is `quarterly`, which is asked about the quarter around a month.
+/// Without `period`, each city with a `reporting_cycle` is asked about its cycle's current period
+/// (today's month or quarter, in China Standard Time) and cities without one are left out; `city`
+/// naming a city without one then is a 400. Each entry names the `period` it is owed for. Anyone
 /// may read it. Costs one query for the page plus a count for `total`.
 #[utoipa::path(
     get,
@@ -211,7 +215,7 @@ pub async fn list_missing_reports(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
-    let filter = MissingFilter::from_params(&filters, &state.reporting_roles)?;
+    let filter = MissingFilter::from_params(&filters, &state.reporting_roles, state.clock.today())?;
     let listing = reports::missing(&state.db, &filter, &page).await?;
     list_response(&state, &req, &options, listing, &[]).await
 }
