@@ -22,9 +22,18 @@ DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 # measure one change quickly. The imports and start-up are always measured.
 ONLY = re.compile(os.environ.get("BENCH_ONLY", ""))
 PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+# Appended to the names of the PostgreSQL databases and the SQLite file, so that two runs on one
+# machine (two worktrees, say) do not drop each other's data: BENCH_DB_SUFFIX=rpt gives
+# duban_bench_2000_rpt. Letters, digits and underscores only: it becomes part of an identifier.
+SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
+if not re.fullmatch(r"[A-Za-z0-9_]*", SUFFIX):
+    raise SystemExit("BENCH_DB_SUFFIX may hold only letters, digits and underscores")
+SUFFIX = f"_{SUFFIX.lower()}" if SUFFIX else ""
 PGBENCH = os.environ.get("PGBENCH", "pgbench")
 CITY = "900000"  # the first generated city
 UNIT = "市发改局"
+# A quarter of the generated plans (2016–2025) with reports filed in it and reports missing.
+REPORT_PERIOD = "2021-Q2"
 ADMIN_PASSWORD = "bench-admin-password"
 WORK = Path(tempfile.mkdtemp(prefix="duban-bench-"))
 
@@ -59,7 +68,7 @@ def scale(items):
 
 def ensure_postgres(items):
     """The PostgreSQL data set, generated once; returns its URL."""
-    name = f"duban_bench_{items}"
+    name = f"duban_bench_{items}{SUFFIX}"
     url = f"{PG}/{name}"
     have = run(["psql", url, "-qtAX", "-c", "SELECT count(*) FROM items"], check=False)
     expected = items + items // 10
@@ -76,7 +85,7 @@ def ensure_postgres(items):
 
 
 def ensure_sqlite(items):
-    path = Path(os.environ.get("BENCH_DIR", ROOT / "bench" / ".data")) / f"bench-{items}.db"
+    path = Path(os.environ.get("BENCH_DIR", ROOT / "bench" / ".data")) / f"bench-{items}{SUFFIX}.db"
     url = f"sqlite://{path}?mode=rwc"
     if path.exists():
         log(f"SQLite: reusing {path.name}")
@@ -237,7 +246,10 @@ ITEM_COLUMNS = """i.id, i.kind, i.document_id, i.group_number, i.group_heading, 
   l.id AS leader_id, l.name AS leader_name, l.title AS leader_title,
   (SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'role', iu.role, 'note', iu.note)
           ORDER BY iu.position)
-     FROM item_units iu JOIN units u ON u.id = iu.unit_id WHERE iu.item_id = i.id) AS units"""
+     FROM item_units iu JOIN units u ON u.id = iu.unit_id WHERE iu.item_id = i.id) AS units,
+  (SELECT json_agg(json_build_object('title', m.title, 'due_on', m.due_on, 'done_on', m.done_on)
+          ORDER BY m.position)
+     FROM milestones m WHERE m.item_id = i.id) AS milestones"""
 FROM = """items i JOIN cities c ON c.id = i.city_id JOIN sections s ON s.id = i.section_id
   LEFT JOIN leaders l ON l.id = i.leader_id"""
 IN_CITY = f"i.city_id = (SELECT id FROM cities WHERE code = '{CITY}')"
@@ -270,6 +282,22 @@ STATEMENTS = {
     "stats_status_all": "SELECT status, count(*), sum(progress) FROM items WHERE kind = 'work_item' GROUP BY status;\n",
     "feed_city": page_sql(IN_CITY, order="ORDER BY i.updated_at DESC, i.id") + ";\n",
     "head": "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1;\n",
+    # Every report of the city with what a trend groups it by; the counting is the server's.
+    "report_trends_city": f"""SELECT r.item_id, r.as_of, r.progress, r.status, r.city_id, r.unit_id, i.due_on,
+  c.name AS city_name, u.name AS unit_name, i.leader_id, l.name AS leader_name
+  FROM progress_reports r JOIN items i ON i.id = r.item_id JOIN cities c ON c.id = r.city_id
+  JOIN units u ON u.id = r.unit_id LEFT JOIN leaders l ON l.id = i.leader_id
+  WHERE r.city_id = (SELECT id FROM cities WHERE code = '{CITY}');\n""",
+    # One page of the city's units that owe a report for the quarter.
+    "missing_reports_city": f"""SELECT iu.item_id, i.kind, i.city_id, c.code, c.name, c.reporting_cycle, iu.unit_id,
+  u.name AS unit_name, iu.role, i.due_on
+  FROM item_units iu JOIN items i ON i.id = iu.item_id JOIN units u ON u.id = iu.unit_id
+  JOIN cities c ON c.id = i.city_id
+  WHERE iu.role IN ('lead', 'responsible', 'cooperating') AND i.status NOT IN ('completed', 'cancelled')
+    AND i.period_start <= 2021 AND i.period_end >= 2021 AND NOT EXISTS (SELECT 1 FROM progress_reports r
+      WHERE r.item_id = iu.item_id AND r.unit_id = iu.unit_id AND r.as_of BETWEEN '2021-04-01' AND '2021-06-30')
+    AND i.city_id = (SELECT id FROM cities WHERE code = '{CITY}')
+  ORDER BY iu.item_id, iu.unit_id LIMIT 51;\n""",
 }
 
 
@@ -327,6 +355,13 @@ def workloads(server, ids):
                    "stats_unit_city" if group == "unit" else None)
         yield ("stats by status, everything", c, "/api/v1/stats/work-items?group_by=status", {}, "stats_status_all")
         yield ("JSON Feed page, one city", c, f"/api/v1/feeds/work-items?city={CITY}", {}, "feed_city")
+        yield ("report trends by quarter, one city", c, f"/api/v1/stats/reports?interval=quarter&city={CITY}", {},
+               "report_trends_city")
+        yield ("missing reports for a quarter, one city, count=none", c,
+               f"/api/v1/reports/missing?period={REPORT_PERIOD}&city={CITY}&count=none&limit=50", {},
+               "missing_reports_city")
+        yield ("missing reports for a quarter, one city, exact total", c,
+               f"/api/v1/reports/missing?period={REPORT_PERIOD}&city={CITY}&limit=50", {}, None)
         if cursor:
             yield (f"cursor page {depth} deep", c,
                    f"/api/v1/work-items?city={CITY}&sort=-updated_at&count=none&limit=50&cursor={cursor}", {}, None)
@@ -340,10 +375,11 @@ def import_times(backend):
     """A 10,000-item document imported into a fresh database, then imported again unchanged."""
     path = WORK / "document.json"
     path.write_text(run([BIN, "generate", "document", "--items", str(min(10_000, ITEMS))]).stdout)
+    database = f"duban_bench_import{SUFFIX}"
     if backend == "postgres":
-        psql(f"{PG}/postgres", "DROP DATABASE IF EXISTS duban_bench_import WITH (FORCE)")
-        psql(f"{PG}/postgres", "CREATE DATABASE duban_bench_import")
-        url, label = f"{PG}/duban_bench_import", "PostgreSQL"
+        psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        psql(f"{PG}/postgres", f"CREATE DATABASE {database}")
+        url, label = f"{PG}/{database}", "PostgreSQL"
     else:
         url, label = f"sqlite://{WORK / 'import.db'}?mode=rwc", "SQLite"
     run([BIN, "migrate"], env={"DATABASE_URL": url, "RUST_LOG": "warn"})
@@ -354,13 +390,14 @@ def import_times(backend):
         times.append(time.time() - started)
     log(f"  import on {label}: {times[0]:.2f} s, again unchanged {times[1]:.2f} s")
     if backend == "postgres":
-        psql(f"{PG}/postgres", "DROP DATABASE IF EXISTS duban_bench_import WITH (FORCE)")
+        psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     return times
 
 
 def explain(url):
     out = []
-    for name in ("list_unit_total", "search_2", "stats_unit_city", "feed_city"):
+    for name in ("list_unit_total", "search_2", "stats_unit_city", "feed_city", "report_trends_city",
+                 "missing_reports_city"):
         sql = STATEMENTS[name].strip().rstrip(";")
         plan = psql(url, f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         out.append(f"-- {name}\n{plan}\n")
@@ -393,7 +430,8 @@ def main():
         ids = item_ids(server)
         wanted = {"GET one work item", "page of 50, city+unit, exact total", "q=停车 over everything, count=none",
                   "stats by unit, one city", "JSON Feed page, one city", "list revalidation (304)",
-                  "PATCH progress (If-Match: *)"}
+                  "PATCH progress (If-Match: *)", "report trends by quarter, one city",
+                  "missing reports for a quarter, one city, count=none"}
         rows = measure(server, [w for w in workloads(server, ids) if w[0] in wanted])
         peak = server.peak_mib()
     finally:

@@ -1,4 +1,5 @@
-//! The string enums tables share: an item's kind and status, a unit's role. In a module of their
+//! The string enums tables share: an item's kind and status, a unit's role, a city's reporting
+//! cycle. In a module of their
 //! own so that the tables using them do not import each other.
 
 use sea_orm::entity::prelude::*;
@@ -49,4 +50,17 @@ pub enum UnitRole {
     /// Cooperates with the lead unit (配合单位).
     #[sea_orm(string_value = "cooperating")]
     Cooperating,
+}
+
+/// How often a city's units report on their items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum ReportingCycle {
+    /// Every month (`2021-06`).
+    #[sea_orm(string_value = "monthly")]
+    Monthly,
+    /// Every quarter (`2021-Q2`).
+    #[sea_orm(string_value = "quarterly")]
+    Quarterly,
 }

@@ -11,6 +11,7 @@ pub mod item;
 pub mod item_unit;
 pub mod leader;
 pub mod login_attempt;
+pub mod milestone;
 pub mod progress_report;
 pub mod revision;
 pub mod section;
@@ -22,8 +23,8 @@ pub mod prelude {
     //! The entities under short names.
     pub use crate::{
         city::Entity as City, document::Entity as Document, item::Entity as Item, item_unit::Entity as ItemUnit,
-        leader::Entity as Leader, login_attempt::Entity as LoginAttempt, progress_report::Entity as ProgressReport,
-        revision::Entity as Revision, section::Entity as Section, unit::Entity as Unit, user::Entity as User,
-        user_unit::Entity as UserUnit,
+        leader::Entity as Leader, login_attempt::Entity as LoginAttempt, milestone::Entity as Milestone,
+        progress_report::Entity as ProgressReport, revision::Entity as Revision, section::Entity as Section,
+        unit::Entity as Unit, user::Entity as User, user_unit::Entity as UserUnit,
     };
 }

@@ -11,6 +11,7 @@ mod m20260101_000004_create_users_and_revisions;
 pub mod m20260101_000005_add_item_search;
 mod m20261201_000006_item_order_indexes;
 mod m20261202_000007_progress_reports;
+mod m20261206_000008_reporting_cycles_and_milestones;
 mod m20261206_000009_tally_indexes;
 mod schema;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000005_add_item_search::Migration),
             Box::new(m20261201_000006_item_order_indexes::Migration),
             Box::new(m20261202_000007_progress_reports::Migration),
+            Box::new(m20261206_000008_reporting_cycles_and_milestones::Migration),
             Box::new(m20261206_000009_tally_indexes::Migration),
         ]
     }

@@ -90,6 +90,7 @@ impl Resource for Cities {
             name_en: input.name_en.trim().to_owned(),
             province: input.province.trim().to_owned(),
             prefecture: input.prefecture.trim().to_owned(),
+            reporting_cycle: input.reporting_cycle,
             created_at: ctx.now,
             updated_at: ctx.now,
         };
@@ -108,6 +109,7 @@ impl Resource for Cities {
             name_en: Some(input.name_en),
             province: Some(input.province),
             prefecture: Some(input.prefecture),
+            reporting_cycle: Some(input.reporting_cycle),
         };
         Self::patch(db, current, patch, ctx).await
     }
@@ -134,6 +136,9 @@ impl Resource for Cities {
         }
         if let Some(prefecture) = patch.prefecture {
             active.prefecture = Set(trimmed(&prefecture));
+        }
+        if let Some(cycle) = patch.reporting_cycle {
+            active.reporting_cycle = Set(cycle);
         }
         active.updated_at = Set(ctx.now);
         active.update(db).await?;

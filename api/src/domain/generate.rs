@@ -150,6 +150,8 @@ pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<Generated
             name_en: format!("Bench {}", c + 1),
             province: "浙江省".to_owned(),
             prefecture: "基准地区".to_owned(),
+            // Units report quarterly, as the generated reports do.
+            reporting_cycle: Some(city::ReportingCycle::Quarterly),
             created_at: now,
             updated_at: now,
         };

@@ -3,7 +3,7 @@
 //! latest one. A direct PATCH of the item still works for those who may write the item and is
 //! recorded as such; it holds until the next report on the item is filed or corrected.
 
-use entity::{city, item, item::ItemKind, item_unit, item_unit::UnitRole, progress_report, unit};
+use entity::{city, city::ReportingCycle, item, item::ItemKind, item_unit, item_unit::UnitRole, progress_report, unit};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
@@ -28,9 +28,8 @@ use crate::{
     views::{
         CityRef,
         reports::{
-            Interval, MissingReportOut, MissingReportParams, ReportIn, ReportItemRef, ReportListParams, ReportOut,
-            ReportPatch, ReportTrendsOut, TrendBucketOut, TrendGroupBy, TrendGroupOut, UnitRef, bucket_of,
-            reporting_period,
+            Interval, MissingReportOut, MissingReportParams, Period, ReportIn, ReportItemRef, ReportListParams,
+            ReportOut, ReportPatch, ReportTrendsOut, TrendBucketOut, TrendGroupBy, TrendGroupOut, UnitRef, bucket_of,
         },
         revisions::ActorOut,
         values::{IdOrName, split_values},
@@ -486,26 +485,68 @@ impl Resource for Reports {
 /// Which owed reports a list asks about.
 #[derive(Debug, Clone)]
 pub struct MissingFilter {
-    /// The first and last day of the reporting period.
-    pub period: (chrono::NaiveDate, chrono::NaiveDate),
+    /// The period asked for; `None`: each city's current period of its own cycle.
+    pub asked: Option<Period>,
+    /// Today, which sets the current periods.
+    pub today: chrono::NaiveDate,
     pub city: Option<IdOrName>,
     pub units: Vec<IdOrName>,
     /// The roles on an item that owe reports (those that let a unit report).
     pub roles: Vec<UnitRole>,
 }
 
+/// Every value a city's `reporting_cycle` can take, none included.
+const CYCLES: [Option<ReportingCycle>; 3] = [None, Some(ReportingCycle::Monthly), Some(ReportingCycle::Quarterly)];
+
 impl MissingFilter {
     /// The filter the query parameters ask for; `roles` are the roles that report.
-    pub fn from_params(params: &MissingReportParams, roles: &[UnitRole]) -> Result<Self> {
-        let period = reporting_period(params.period.trim()).ok_or_else(|| {
-            ApiError::bad_field("period", "must be a quarter such as 2021-Q2 or a month such as 2021-06")
-        })?;
+    pub fn from_params(params: &MissingReportParams, roles: &[UnitRole], today: chrono::NaiveDate) -> Result<Self> {
+        let asked = params
+            .period
+            .as_deref()
+            .map(|period| {
+                Period::parse(period.trim()).ok_or_else(|| {
+                    ApiError::bad_field("period", "must be a quarter such as 2021-Q2 or a month such as 2021-06")
+                })
+            })
+            .transpose()?;
         Ok(Self {
-            period,
+            asked,
+            today,
             city: params.city.as_deref().map(IdOrName::parse_city).transpose()?,
             units: split_values(&params.unit).into_iter().map(IdOrName::parse).collect(),
             roles: roles.to_vec(),
         })
+    }
+
+    /// The period a city with `cycle` owes reports for; `None`: it owes none that this list can
+    /// name (no cycle, and no period asked for).
+    fn period_of(&self, cycle: Option<ReportingCycle>) -> Option<Period> {
+        match (&self.asked, cycle) {
+            // A month is finer than a quarterly city's cycle: a report in any month of the quarter
+            // is what it asks, so the quarter is what is owed.
+            (Some(asked), Some(ReportingCycle::Quarterly)) if asked.interval == Interval::Month => {
+                Some(Period::containing(asked.first_day, Interval::Quarter))
+            }
+            (Some(asked), _) => Some(asked.clone()),
+            (None, Some(ReportingCycle::Monthly)) => Some(Period::containing(self.today, Interval::Month)),
+            (None, Some(ReportingCycle::Quarterly)) => Some(Period::containing(self.today, Interval::Quarter)),
+            (None, None) => None,
+        }
+    }
+
+    /// The periods owed and the cycles of the cities that owe each; cycles that owe nothing are
+    /// in none.
+    fn periods(&self) -> Vec<(Period, Vec<Option<ReportingCycle>>)> {
+        let mut periods: Vec<(Period, Vec<Option<ReportingCycle>>)> = Vec::new();
+        for cycle in CYCLES {
+            let Some(period) = self.period_of(cycle) else { continue };
+            match periods.iter_mut().find(|(known, _)| *known == period) {
+                Some((_, cycles)) => cycles.push(cycle),
+                None => periods.push((period, vec![cycle])),
+            }
+        }
+        periods
     }
 }
 
@@ -517,27 +558,44 @@ struct MissingRow {
     city_id: Uuid,
     city_code: String,
     city_name: String,
+    reporting_cycle: Option<ReportingCycle>,
     unit_id: Uuid,
     unit_name: String,
     role: UnitRole,
     due_on: chrono::NaiveDate,
 }
 
-impl From<MissingRow> for MissingReportOut {
-    fn from(r: MissingRow) -> Self {
-        Self {
-            item: ReportItemRef { id: r.item_id, kind: r.item_kind },
-            city: CityRef { id: r.city_id, code: r.city_code, name: r.city_name },
-            unit: UnitRef { id: r.unit_id, name: r.unit_name },
-            role: r.role,
-            due_on: r.due_on,
+/// Cities whose cycle is one of `cycles` (`None` among them: cities without one).
+fn cycle_in(cycles: &[Option<ReportingCycle>]) -> Condition {
+    use sea_orm::sea_query::ExprTrait;
+    let column = || Expr::col((city::Entity, city::Column::ReportingCycle));
+    let set: Vec<ReportingCycle> = cycles.iter().flatten().copied().collect();
+    let mut any = Condition::any();
+    if cycles.contains(&None) {
+        any = any.add(column().is_null());
+    }
+    if !set.is_empty() {
+        any = any.add(column().is_in(set));
+    }
+    any
+}
+
+/// 400 when the list asks about one city, without a period, and that city sets no cycle: the
+/// answer would be empty for a reason the client should hear.
+async fn check_city_has_cycle(db: &impl ConnectionTrait, filter: &MissingFilter) -> Result<()> {
+    let (None, Some(named)) = (&filter.asked, &filter.city) else { return Ok(()) };
+    let city = city::Entity::find().filter(id_or_name(named, city::Column::Id, city::Column::Code)).one(db).await?;
+    match city {
+        Some(city) if city.reporting_cycle.is_none() => {
+            Err(ApiError::bad_field("period", format!("is required: {} sets no reporting cycle", city.name)))
         }
+        _ => Ok(()),
     }
 }
 
-/// One page of the reports owed for a period: every unit in a reporting role on an item whose
-/// period covers part of it, that is neither completed nor cancelled, and that the unit filed no
-/// report on `as_of` within the period. In item order, then unit.
+/// One page of the reports owed: every unit in a reporting role on an item whose period covers
+/// part of the period its city owes for, that is neither completed nor cancelled, and that the
+/// unit filed no report on `as_of` within that period. In item order, then unit.
 pub async fn missing(
     db: &impl ConnectionTrait,
     filter: &MissingFilter,
@@ -547,14 +605,28 @@ pub async fn missing(
     use item_unit::Column as U;
     use progress_report::Column as R;
     use sea_orm::sea_query::ExprTrait;
-    let (start, end) = filter.period;
-    let reported = Query::select()
-        .expr(Expr::val(1))
-        .from(progress_report::Entity)
-        .and_where(Expr::col((progress_report::Entity, R::ItemId)).equals((item_unit::Entity, U::ItemId)))
-        .and_where(Expr::col((progress_report::Entity, R::UnitId)).equals((item_unit::Entity, U::UnitId)))
-        .and_where(Expr::col((progress_report::Entity, R::AsOf)).between(start, end))
-        .take();
+    check_city_has_cycle(db, filter).await?;
+    let periods = filter.periods();
+    let mut owed = Condition::any();
+    for (period, cycles) in &periods {
+        let reported = Query::select()
+            .expr(Expr::val(1))
+            .from(progress_report::Entity)
+            .and_where(Expr::col((progress_report::Entity, R::ItemId)).equals((item_unit::Entity, U::ItemId)))
+            .and_where(Expr::col((progress_report::Entity, R::UnitId)).equals((item_unit::Entity, U::UnitId)))
+            .and_where(Expr::col((progress_report::Entity, R::AsOf)).between(period.first_day, period.last_day))
+            .take();
+        let mut this_period = Condition::all()
+            .add(item::Column::PeriodStart.lte(period.last_day.year()))
+            .add(item::Column::PeriodEnd.gte(period.first_day.year()))
+            .add(Expr::exists(reported).not());
+        // One period for every city (a period asked for that no city's cycle refines) needs no
+        // look at the cities' cycles.
+        if cycles.len() < CYCLES.len() {
+            this_period = this_period.add(cycle_in(cycles));
+        }
+        owed = owed.add(this_period);
+    }
     let mut select = item_unit::Entity::find()
         .select_only()
         .column_as(Expr::col((item_unit::Entity, U::ItemId)), "item_id")
@@ -562,6 +634,7 @@ pub async fn missing(
         .column_as(Expr::col((item::Entity, item::Column::CityId)), "city_id")
         .column_as(Expr::col((city::Entity, city::Column::Code)), "city_code")
         .column_as(Expr::col((city::Entity, city::Column::Name)), "city_name")
+        .column_as(Expr::col((city::Entity, city::Column::ReportingCycle)), "reporting_cycle")
         .column_as(Expr::col((item_unit::Entity, U::UnitId)), "unit_id")
         .column_as(Expr::col((unit::Entity, unit::Column::Name)), "unit_name")
         .column_as(Expr::col((item_unit::Entity, U::Role)), "role")
@@ -571,9 +644,8 @@ pub async fn missing(
         .join(JoinType::InnerJoin, item::Relation::City.def())
         .filter(U::Role.is_in(filter.roles.iter().copied()))
         .filter(item::Column::Status.is_not_in([item::Status::Completed, item::Status::Cancelled]))
-        .filter(item::Column::PeriodStart.lte(end.year()))
-        .filter(item::Column::PeriodEnd.gte(start.year()))
-        .filter(Expr::exists(reported).not());
+        // No period owed at all (no cycle anywhere, none asked): an empty `any`, which is false.
+        .filter(owed);
     if let Some(city) = &filter.city {
         select = select.filter(in_city(item::Column::CityId, city));
     }
@@ -590,7 +662,16 @@ pub async fn missing(
     let item = SortColumn::new(Expr::col((item_unit::Entity, U::ItemId)), "/item/id", KeyKind::Uuid);
     let unit = SortColumn::new(Expr::col((item_unit::Entity, U::UnitId)), "/unit/id", KeyKind::Uuid);
     let ordering = resolve_sort(None, &[SortKey::new("item", vec![item])], unit)?;
-    Ok(fetch_as::<_, MissingRow>(db, select, ordering, page).await?.map(MissingReportOut::from))
+    let rows = fetch_as::<_, MissingRow>(db, select, ordering, page).await?;
+    Ok(rows.map(|r| MissingReportOut {
+        // Every row matched the period of its city's cycle, so there is one.
+        period: filter.period_of(r.reporting_cycle).map(|p| p.label).unwrap_or_default(),
+        item: ReportItemRef { id: r.item_id, kind: r.item_kind },
+        city: CityRef { id: r.city_id, code: r.city_code, name: r.city_name },
+        unit: UnitRef { id: r.unit_id, name: r.unit_name },
+        role: r.role,
+        due_on: r.due_on,
+    }))
 }
 
 /// A report with what a trend groups and counts it by.

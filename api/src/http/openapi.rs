@@ -522,6 +522,7 @@ api! {
         reports::list_missing_reports,
         reports::get_report,
         reports::patch_report,
+        reports::delete_report,
         reports::report_revisions,
         users::list_users,
         users::get_user,

@@ -37,6 +37,9 @@ pub struct ItemFields {
     pub leader: Option<LeaderRef>,
     /// Units in the order the source lists them, with their roles.
     pub units: Vec<UnitRoleOut>,
+    /// Dated milestones (节点目标), in the order they were given. One past its `due_on` and not done
+    /// makes the item overdue (see the `overdue` filter).
+    pub milestones: Vec<MilestoneOut>,
     /// 备注 as written.
     pub remarks: Option<String>,
     pub status: Status,
@@ -46,6 +49,17 @@ pub struct ItemFields {
     pub progress_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A dated step of an item.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "完成项目选址", "due_on": "2021-06-30", "done_on": "2021-06-18"}))]
+pub struct MilestoneOut {
+    pub title: String,
+    /// When it is due.
+    pub due_on: NaiveDate,
+    /// When it was done; `null` while it is not.
+    pub done_on: Option<NaiveDate>,
 }
 
 /// The section an item is listed in.
@@ -171,8 +185,9 @@ pub struct ItemListParams {
     /// Progress at most this (0–100).
     #[param(minimum = 0, maximum = 100)]
     pub progress_max: Option<i32>,
-    /// `true`: only items past their due date (before today, China Standard Time) that are
-    /// neither completed nor cancelled; `false`: only the others. Derived when asked, never stored.
+    /// `true`: only items that are neither completed nor cancelled and are past their due date, or
+    /// past the due date of a milestone not done (before today, China Standard Time); `false`: only
+    /// the others. Derived when asked, never stored.
     pub overdue: Option<bool>,
     /// Items due before this day (exclusive), e.g. `2022-01-01`.
     pub due_before: Option<NaiveDate>,
@@ -198,6 +213,22 @@ pub struct UnitAssignmentIn {
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*$")]
     pub note: Option<String>,
+}
+
+/// A dated step of an item, as a write gives it.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "完成项目选址", "due_on": "2021-06-30", "done_on": null}))]
+pub struct MilestoneIn {
+    #[validate(nested)]
+    #[schema(inline)]
+    pub title: NonBlank<200>,
+    /// When it is due.
+    #[validate(custom(function = "crate::views::values::valid_date"))]
+    pub due_on: NaiveDate,
+    /// When it was done; absent or `null` while it is not.
+    #[validate(custom(function = "crate::views::values::valid_date"))]
+    pub done_on: Option<NaiveDate>,
 }
 
 /// The leader group a work item is listed under.
@@ -251,6 +282,10 @@ macro_rules! item_input {
             /// Defaults to the end of the period on creation; kept on PUT when absent.
             #[validate(custom(function = "crate::views::values::valid_date"))]
             pub due_on: Option<NaiveDate>,
+            /// Dated milestones, in order; none on creation and kept on PUT when absent.
+            #[validate(length(max = 50), nested)]
+            #[schema(max_items = 50)]
+            pub milestones: Option<Vec<MilestoneIn>>,
             /// Defaults to `not_started` on creation; kept on PUT when absent.
             pub status: Option<Status>,
             /// 0–100; defaults to 0 on creation; kept on PUT when absent.
@@ -328,6 +363,10 @@ pub struct ItemPatch {
     /// When the item is due.
     #[validate(custom(function = "crate::views::values::valid_date"))]
     pub due_on: Option<NaiveDate>,
+    /// Replaces the whole list; `[]` removes every milestone.
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub milestones: Option<Vec<MilestoneIn>>,
     pub status: Option<Status>,
     #[validate(range(min = 0, max = 100))]
     #[schema(minimum = 0, maximum = 100)]

@@ -153,7 +153,19 @@ pub struct ReportListParams {
 /// A report a unit owes: one of its items, active in the period, that it has not reported on
 /// (no report `as_of` within the period).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "period": "2021-Q2",
+    "item": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f42", "kind": "work_item"},
+    "city": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f01", "code": "330382", "name": "乐清市"},
+    "unit": {"id": "0190b7d2-6f1e-7c3a-9a4e-2b5c8d1e3f10", "name": "市发改局"},
+    "role": "lead", "due_on": "2021-12-31"
+}))]
 pub struct MissingReportOut {
+    /// The reporting period the report is owed for: the one asked for, or the city's own (its
+    /// cycle's current period without `period`; the quarter around an asked month for a city that
+    /// reports quarterly).
+    #[schema(example = "2021-Q2")]
+    pub period: String,
     pub item: ReportItemRef,
     pub city: CityRef,
     /// The unit that owes the report.
@@ -169,9 +181,12 @@ pub struct MissingReportOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MissingReportParams {
-    /// The reporting period: a quarter (`2021-Q2`) or a month (`2021-06`).
+    /// The reporting period: a quarter (`2021-Q2`) or a month (`2021-06`). A city that reports
+    /// quarterly is asked about the quarter around a month. Without it, each city with a
+    /// `reporting_cycle` is asked about its cycle's current period (today's month or quarter), and
+    /// cities without one are left out; with `city` naming a city without one, it is required.
     #[param(example = "2021-Q2", pattern = "^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$")]
-    pub period: String,
+    pub period: Option<String>,
     /// City id or admin division code.
     #[param(
         example = "330382",
@@ -182,6 +197,32 @@ pub struct MissingReportParams {
     #[serde(default)]
     #[param(example = json!(["市发改局"]), value_type = Vec<NameOrId>)]
     pub unit: Vec<String>,
+}
+
+/// A reporting period: a month or a quarter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// `2021-06` or `2021-Q2`.
+    pub label: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub interval: Interval,
+}
+
+impl Period {
+    /// The period `label` names, `2021-Q2` or `2021-06`; `None` when malformed.
+    pub fn parse(label: &str) -> Option<Self> {
+        let (first_day, last_day) = reporting_period(label)?;
+        let interval = if label.contains('Q') { Interval::Quarter } else { Interval::Month };
+        Some(Self { label: label.to_owned(), first_day, last_day, interval })
+    }
+
+    /// The month or quarter `day` is in.
+    pub fn containing(day: NaiveDate, interval: Interval) -> Self {
+        let label = bucket_of(day, interval);
+        let (first_day, last_day) = reporting_period(&label).expect("a bucket is a period");
+        Self { label, first_day, last_day, interval }
+    }
 }
 
 /// The first and last day of a reporting period, `2021-Q2` or `2021-06`; `None` when malformed.
@@ -217,6 +258,14 @@ mod tests {
         for bad in ["2021", "2021-Q5", "2021-Q0", "2021-13", "2021-6", "21-Q1", "2021-Q12"] {
             assert_eq!(reporting_period(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_day_is_in_one_month_and_one_quarter() {
+        let day = NaiveDate::from_ymd_opt(2022, 1, 15).expect("a date");
+        assert_eq!(Some(Period::containing(day, Interval::Month)), Period::parse("2022-01"));
+        assert_eq!(Some(Period::containing(day, Interval::Quarter)), Period::parse("2022-Q1"));
+        assert_eq!(Period::parse("2022-Q1").map(|p| p.interval), Some(Interval::Quarter));
     }
 }
 

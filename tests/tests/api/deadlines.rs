@@ -15,6 +15,8 @@ on_both_backends!(
     items_are_due_at_the_end_of_their_period_unless_set,
     overdue_and_due_date_filters_match_a_count_made_here,
     stale_items_are_those_without_a_recent_report,
+    milestones_are_part_of_an_item_and_one_late_makes_it_overdue,
+    bad_milestones_are_422s_that_name_each_field_and_change_nothing,
 );
 
 const YUEQING: &str = "330382";
@@ -123,4 +125,106 @@ async fn stale_items_are_those_without_a_recent_report(backend: Backend) {
     // Over 60 days both reports are recent.
     assert_eq!(app.count("/api/v1/work-items", &[("city", YUEQING), ("stale_days", "60")]).await, total - 2);
     app.get_problem("/api/v1/work-items", &[("stale_days", "0")], StatusCode::BAD_REQUEST).await;
+}
+
+/// An item of Yueqing due in 2025: not overdue on [`today`] by its own due date.
+async fn item_due_in_2025(app: &TestApp) -> Value {
+    let items = app.get_ok("/api/v1/work-items", &[("city", YUEQING), ("period", "2021-2025"), ("limit", "1")]).await;
+    let item = items["items"][0].clone();
+    assert_eq!(item["due_on"], "2025-12-31");
+    item
+}
+
+fn is_listed_overdue(listed: &[Value], id: &Value) -> bool {
+    listed.iter().any(|item| item["id"] == *id)
+}
+
+async fn milestones_are_part_of_an_item_and_one_late_makes_it_overdue(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor = app.token(UserRole::Editor, Some(YUEQING)).await;
+    let item = item_due_in_2025(&app).await;
+    let id = item["id"].clone();
+    let path = format!("/api/v1/work-items/{}", id.as_str().expect("id"));
+    assert_eq!(item["milestones"], json!([]), "items have none until given");
+    let overdue = || app.get_all("/api/v1/work-items", &[("city", YUEQING), ("overdue", "true")]);
+    assert!(!is_listed_overdue(&overdue().await, &id));
+
+    // Two milestones, the first due before today and not done: the item is overdue.
+    let etag = app.send(Method::GET, &path, None, None, &[]).await.etag();
+    let milestones = json!([
+        {"title": "完成项目选址", "due_on": "2021-12-31"},
+        {"title": "开工建设", "due_on": "2022-06-30", "done_on": null}
+    ]);
+    let reply = app
+        .send(Method::PATCH, &path, Some(&editor), Some(json!({"milestones": milestones})), &[("If-Match", &etag)])
+        .await;
+    let shown = reply.expect(StatusCode::OK).clone();
+    assert_eq!(
+        shown["milestones"],
+        json!([
+            {"title": "完成项目选址", "due_on": "2021-12-31", "done_on": null},
+            {"title": "开工建设", "due_on": "2022-06-30", "done_on": null}
+        ])
+    );
+    assert_eq!(app.get_ok(&path, &[]).await, shown, "a GET shows what the PATCH answered");
+    assert!(is_listed_overdue(&overdue().await, &id));
+    let not_overdue = app.get_all("/api/v1/work-items", &[("city", YUEQING), ("overdue", "false")]).await;
+    assert!(!is_listed_overdue(&not_overdue, &id));
+    let listed = app.get_all("/api/v1/work-items", &[("city", YUEQING)]).await;
+    assert_eq!(listed.iter().find(|i| i["id"] == id).expect("listed")["milestones"], shown["milestones"]);
+
+    // Done, it no longer counts; the change is a revision of the item.
+    let done = json!({"milestones": [
+        {"title": "完成项目选址", "due_on": "2021-12-31", "done_on": "2021-12-20"},
+        {"title": "开工建设", "due_on": "2022-06-30"}
+    ]});
+    app.send(Method::PATCH, &path, Some(&editor), Some(done), &[]).await.expect(StatusCode::OK);
+    assert!(!is_listed_overdue(&overdue().await, &id));
+    let history = app.get_ok(&format!("{path}/revisions"), &[("sort", "-seq")]).await;
+    let changed = &history["items"][0]["changes"]["milestones"];
+    assert_eq!(changed["before"][0]["done_on"], Value::Null);
+    assert_eq!(changed["after"][0]["done_on"], "2021-12-20");
+
+    // A completed item is not overdue, whatever its milestones.
+    let late_again = json!({"milestones": [{"title": "完成项目选址", "due_on": "2021-12-31"}], "status": "completed"});
+    app.send(Method::PATCH, &path, Some(&editor), Some(late_again), &[]).await.expect(StatusCode::OK);
+    assert!(!is_listed_overdue(&overdue().await, &id));
+
+    // A new item may come with milestones, and `[]` removes them.
+    let body = json!({
+        "section": item["section"]["id"], "group": {"number": 8, "heading": "其他重点工作"}, "seq": 1000,
+        "content": "新增的重点工作。", "leader": null, "units": [],
+        "milestones": [{"title": "完成立项", "due_on": "2021-10-31"}]
+    });
+    let created = app.send(Method::POST, "/api/v1/work-items", Some(&editor), Some(body), &[]).await;
+    let created = created.expect(StatusCode::CREATED).clone();
+    assert_eq!(created["milestones"][0]["title"], "完成立项");
+    assert!(is_listed_overdue(&overdue().await, &created["id"]));
+    let created_path = format!("/api/v1/work-items/{}", created["id"].as_str().expect("id"));
+    let cleared = app.send(Method::PATCH, &created_path, Some(&editor), Some(json!({"milestones": []})), &[]).await;
+    assert_eq!(cleared.expect(StatusCode::OK)["milestones"], json!([]));
+    assert!(!is_listed_overdue(&overdue().await, &created["id"]));
+}
+
+async fn bad_milestones_are_422s_that_name_each_field_and_change_nothing(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor = app.token(UserRole::Editor, Some(YUEQING)).await;
+    let item = item_due_in_2025(&app).await;
+    let path = format!("/api/v1/work-items/{}", item["id"].as_str().expect("id"));
+    let before = (app.get_ok(&path, &[]).await, app.revision_count().await);
+    for (milestones, fields) in [
+        (json!([{"title": "  ", "due_on": "2021-06-30"}]), vec!["milestones[0].title"]),
+        (json!([{"title": "开工", "due_on": "2021-06-30"}, {"due_on": "2021-06-30"}]), vec!["milestones[1].title"]),
+        (json!([{"title": "开工", "due_on": "2021-02-30"}]), vec!["milestones[0].due_on"]),
+        (json!([{"title": "开工", "due_on": "2021-06-30", "done": true}]), vec!["milestones[0].done"]),
+    ] {
+        let reply = app.send(Method::PATCH, &path, Some(&editor), Some(json!({"milestones": milestones})), &[]).await;
+        reply.problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply.error_fields(), fields);
+    }
+    let too_many: Vec<Value> = (0..51).map(|n| json!({"title": format!("节点{n}"), "due_on": "2021-06-30"})).collect();
+    let reply = app.send(Method::PATCH, &path, Some(&editor), Some(json!({"milestones": too_many})), &[]).await;
+    reply.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.error_fields(), ["milestones"]);
+    assert_eq!((app.get_ok(&path, &[]).await, app.revision_count().await), before);
 }

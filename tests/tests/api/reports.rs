@@ -12,6 +12,8 @@ use crate::{
 on_both_backends!(
     an_item_follows_its_latest_report_and_a_direct_patch_holds_until_the_next,
     a_correction_is_a_revision_and_needs_the_current_etag,
+    a_withdrawn_report_leaves_the_item_on_its_latest_remaining_report,
+    a_reporter_of_another_unit_may_not_withdraw_a_report,
     report_lists_filter_by_item_city_unit_document_leader_and_dates,
     bad_reports_are_refused_and_change_nothing,
     a_reporter_of_a_unit_reports_on_its_items_and_on_no_other,
@@ -20,6 +22,7 @@ on_both_backends!(
     reports_reach_the_change_feed_and_replay_to_what_the_api_shows,
     an_item_with_reports_is_deleted_only_with_them,
     missing_reports_for_a_quarter_are_the_units_items_without_one,
+    a_citys_reporting_cycle_sets_the_period_its_units_owe_reports_for,
     report_trends_match_counts_made_here,
     reports_come_as_a_json_feed_per_city_or_unit_and_as_csv,
 );
@@ -144,6 +147,106 @@ async fn a_correction_is_a_revision_and_needs_the_current_etag(backend: Backend)
     let actions: Vec<&str> = revisions.iter().map(|r| r["action"].as_str().expect("action")).collect();
     assert_eq!(actions, ["create", "update"]);
     assert_eq!(revisions[1]["changes"]["progress"], json!({"before": 40, "after": 45}));
+}
+
+/// The change feed's position after every change so far.
+async fn feed_head(app: &TestApp) -> String {
+    let mut since =
+        app.get_ok("/api/v1/changes", &[("limit", "1000")]).await["next"].as_str().expect("next").to_owned();
+    loop {
+        let page = app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000")]).await;
+        if page["has_more"] != true {
+            return since;
+        }
+        since = page["next"].as_str().expect("next").to_owned();
+    }
+}
+
+async fn a_withdrawn_report_leaves_the_item_on_its_latest_remaining_report(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let reporter = app.reporter(YUEQING, &[UNIT]).await;
+    let id = items(&app).await.of_unit[0].clone();
+    let before_any = status_and_progress(&item(&app, &id).await);
+    file_ok(&app, &admin, &id, report("2021-03-31", "not_started", 10)).await;
+    file_ok(&app, &admin, &id, report("2021-06-30", "in_progress", 40)).await;
+    let latest = file(&app, &reporter.token, &id, report("2021-09-30", "delayed", 55)).await;
+    let (etag, latest) = (latest.etag(), latest.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned());
+    assert_eq!(status_and_progress(&item(&app, &id).await), (json!("delayed"), json!(55)));
+    let path = format!("/api/v1/reports/{latest}");
+
+    // A stale ETag withdraws nothing.
+    let revisions = app.revision_count().await;
+    app.send(Method::DELETE, &path, Some(&reporter.token), None, &[("If-Match", "\"0\"")])
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED);
+    assert_eq!(app.revision_count().await, revisions);
+
+    // The reporter of its unit withdraws it; the item goes back to the latest remaining report.
+    let since = feed_head(&app).await;
+    app.send(Method::DELETE, &path, Some(&reporter.token), None, &[("If-Match", &etag)])
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    app.get_problem(&path, &[], StatusCode::NOT_FOUND).await;
+    assert_eq!(status_and_progress(&item(&app, &id).await), (json!("in_progress"), json!(40)));
+    assert_eq!(app.count(&format!("/api/v1/work-items/{id}/reports"), &[]).await, 2);
+
+    // Its history ends with the deletion, in the reporter's name; the item's, with the move back.
+    let history = app.get_ok(&format!("{path}/revisions"), &[]).await;
+    let history = history["items"].as_array().expect("items");
+    let actions: Vec<&str> = history.iter().map(|r| r["action"].as_str().expect("action")).collect();
+    assert_eq!(actions, ["create", "delete"]);
+    assert_eq!(history[1]["actor"]["name"], json!(reporter.username));
+    let item_history = app.get_ok(&format!("/api/v1/work-items/{id}/revisions"), &[("sort", "-seq")]).await;
+    let moved = &item_history["items"][0];
+    assert_eq!(moved["changes"]["progress"], json!({"before": 55, "after": 40}));
+    assert_eq!(moved["actor"]["name"], json!(reporter.username));
+
+    // The change feed carries the tombstone and the item as it now is.
+    let changes = app.get_ok("/api/v1/changes", &[("since", &since)]).await;
+    let changes = changes["changes"].as_array().expect("changes");
+    let summary: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c["resource_type"].as_str().expect("type"), c["action"].as_str().expect("action")))
+        .collect();
+    assert_eq!(summary.len(), 2, "{summary:?}");
+    assert!(summary.contains(&("reports", "delete")) && summary.contains(&("work-items", "update")), "{summary:?}");
+    let tombstone = changes.iter().find(|c| c["resource_type"] == "reports").expect("the tombstone");
+    assert_eq!(tombstone["resource_id"], json!(latest));
+    let moved = changes.iter().find(|c| c["resource_type"] == "work-items").expect("the item");
+    assert_eq!(moved["resource"], item(&app, &id).await);
+
+    // With no report left, the item stays as the last one left it.
+    for report in app.get_all(&format!("/api/v1/work-items/{id}/reports"), &[]).await {
+        let path = format!("/api/v1/reports/{}", report["id"].as_str().expect("id"));
+        app.send(Method::DELETE, &path, Some(&admin), None, &[]).await.expect(StatusCode::NO_CONTENT);
+    }
+    assert_eq!(status_and_progress(&item(&app, &id).await), (json!("not_started"), json!(10)));
+    assert_ne!(status_and_progress(&item(&app, &id).await), before_any, "the seed's values do not come back");
+
+    // `/reports/missing` is no report.
+    app.send(Method::DELETE, "/api/v1/reports/missing", Some(&admin), None, &[])
+        .await
+        .problem(StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn a_reporter_of_another_unit_may_not_withdraw_a_report(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let other_unit = app.reporter(YUEQING, &["市财政局"]).await;
+    let other_city = app.token(UserRole::Editor, Some("331083")).await;
+    let id = items(&app).await.of_unit[0].clone();
+    let filed = file(&app, &admin, &id, report("2021-06-30", "in_progress", 40)).await;
+    let etag = filed.etag();
+    let filed = filed.expect(StatusCode::CREATED).clone();
+    let path = format!("/api/v1/reports/{}", filed["id"].as_str().expect("id"));
+    let before = (app.get_ok(&path, &[]).await, item(&app, &id).await, app.revision_count().await);
+
+    for token in [&other_unit.token, &other_city] {
+        app.send(Method::DELETE, &path, Some(token), None, &[("If-Match", &etag)]).await.problem(StatusCode::FORBIDDEN);
+    }
+    app.send(Method::DELETE, &path, None, None, &[]).await.unauthorized();
+    assert_eq!((app.get_ok(&path, &[]).await, item(&app, &id).await, app.revision_count().await), before);
 }
 
 async fn report_lists_filter_by_item_city_unit_document_leader_and_dates(backend: Backend) {
@@ -375,14 +478,7 @@ async fn reports_reach_the_change_feed_and_replay_to_what_the_api_shows(backend:
     let admin = app.admin_token().await;
     let reporter = app.reporter(YUEQING, &[UNIT]).await;
     let of_unit = items(&app).await.of_unit;
-    let head = app.get_ok("/api/v1/changes", &[("limit", "1000")]).await;
-    let mut since = head["next"].as_str().expect("next").to_owned();
-    while app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000")]).await["has_more"] == true {
-        since = app.get_ok("/api/v1/changes", &[("since", &since), ("limit", "1000")]).await["next"]
-            .as_str()
-            .expect("next")
-            .to_owned();
-    }
+    let since = feed_head(&app).await;
 
     let first = file_ok(&app, &reporter.token, &of_unit[0], report("2021-06-30", "in_progress", 40)).await;
     file_ok(&app, &admin, &of_unit[1], report("2021-06-30", "delayed", 15)).await;
@@ -490,7 +586,79 @@ async fn missing_reports_for_a_quarter_are_the_units_items_without_one(backend: 
     assert_eq!(owed("2021-06").await.len(), owing.len() - 1);
 
     app.get_problem("/api/v1/reports/missing", &[("period", "2021-Q5")], StatusCode::BAD_REQUEST).await;
-    app.get_problem("/api/v1/reports/missing", &[], StatusCode::BAD_REQUEST).await;
+    // No city of the seed sets a reporting cycle: without a period, none owes anything.
+    assert_eq!(app.count("/api/v1/reports/missing", &[]).await, 0);
+}
+
+/// The day the reporting-cycle test's server takes for today: in May, in the second quarter.
+fn a_day_in_may() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2021, 5, 20).expect("a date")
+}
+
+async fn a_citys_reporting_cycle_sets_the_period_its_units_owe_reports_for(backend: Backend) {
+    use api::config::Config;
+    let app =
+        TestApp::spawn_with(backend, true, |config: &mut Config| config.serve.clock_date = Some(a_day_in_may())).await;
+    let admin = app.admin_token().await;
+    let of_unit = items(&app).await.of_unit;
+    let city_path =
+        format!("/api/v1/cities/{}", app.get_ok("/api/v1/cities/330382", &[]).await["id"].as_str().expect("id"));
+    let set_cycle = |cycle: Value| {
+        let (app, admin, city_path) = (&app, &admin, &city_path);
+        async move {
+            let reply =
+                app.send(Method::PATCH, city_path, Some(admin), Some(json!({"reporting_cycle": cycle})), &[]).await;
+            assert_eq!(reply.expect(StatusCode::OK)["reporting_cycle"], cycle);
+        }
+    };
+    // One item reported on in May, one in April: both in the second quarter.
+    file_ok(&app, &admin, &of_unit[0], report("2021-05-10", "in_progress", 20)).await;
+    file_ok(&app, &admin, &of_unit[1], report("2021-04-10", "in_progress", 10)).await;
+    // The items each list shows, and the period every entry names.
+    let owed = |query: Vec<(&'static str, &'static str)>| {
+        let (app, of_unit) = (&app, &of_unit);
+        async move {
+            let mut query = query;
+            query.extend([("city", YUEQING), ("unit", UNIT)]);
+            let listed = app.get_all("/api/v1/reports/missing", &query).await;
+            let mut periods: Vec<&str> = listed.iter().map(|e| e["period"].as_str().expect("period")).collect();
+            periods.dedup();
+            let periods: Vec<String> = periods.into_iter().map(str::to_owned).collect();
+            let ids: Vec<String> = listed.iter().map(|e| e["item"]["id"].as_str().expect("id").to_owned()).collect();
+            (periods, ids.contains(&of_unit[0]), ids.contains(&of_unit[1]), ids.len())
+        }
+    };
+    let everything = owed(vec![("period", "2021-03")]).await.3;
+    assert!(everything > 2, "the unit owes reports on every active item for March");
+
+    // Monthly: the current month, May; April's report does not count for it.
+    set_cycle(json!("monthly")).await;
+    assert_eq!(app.get_ok("/api/v1/cities/330382", &[]).await["reporting_cycle"], "monthly");
+    assert_eq!(owed(vec![]).await, (vec!["2021-05".to_owned()], false, true, everything - 1));
+    // A quarter asked of a monthly city is asked as it is.
+    assert_eq!(owed(vec![("period", "2021-Q2")]).await, (vec!["2021-Q2".to_owned()], false, false, everything - 2));
+
+    // Quarterly: the current quarter, and the quarter around an asked month.
+    set_cycle(json!("quarterly")).await;
+    assert_eq!(owed(vec![]).await, (vec!["2021-Q2".to_owned()], false, false, everything - 2));
+    assert_eq!(owed(vec![("period", "2021-04")]).await, (vec!["2021-Q2".to_owned()], false, false, everything - 2));
+
+    // Without `city`, cities without a cycle (Yuhuan) owe nothing; with it, they need a period.
+    let all = app.get_all("/api/v1/reports/missing", &[]).await;
+    assert!(!all.is_empty() && all.iter().all(|e| e["city"]["code"] == YUEQING && e["period"] == "2021-Q2"));
+    let problem = app.get_problem("/api/v1/reports/missing", &[("city", "331083")], StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["errors"][0]["field"], "period");
+    assert!(!app.get_all("/api/v1/reports/missing", &[("city", "331083"), ("period", "2021-Q2")]).await.is_empty());
+
+    // A cycle that is not one is refused and changes nothing; `null` clears it.
+    let revisions = app.revision_count().await;
+    let reply =
+        app.send(Method::PATCH, &city_path, Some(&admin), Some(json!({"reporting_cycle": "weekly"})), &[]).await;
+    reply.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.error_fields(), ["reporting_cycle"]);
+    assert_eq!(app.revision_count().await, revisions);
+    set_cycle(Value::Null).await;
+    app.get_problem("/api/v1/reports/missing", &[("city", YUEQING)], StatusCode::BAD_REQUEST).await;
 }
 
 async fn report_trends_match_counts_made_here(backend: Backend) {

@@ -326,6 +326,8 @@ enum Write {
     FileReport,
     /// `PATCH /reports/{id}` of such a report.
     CorrectReport,
+    /// `DELETE /reports/{id}` of such a report.
+    WithdrawReport,
 }
 
 impl Write {
@@ -334,14 +336,14 @@ impl Write {
             .into_iter()
             .flat_map(|kind| [Write::Create(kind), Write::Replace(kind), Write::Patch(kind), Write::Delete(kind)])
             .collect();
-        all.extend([Write::Import, Write::FileReport, Write::CorrectReport]);
+        all.extend([Write::Import, Write::FileReport, Write::CorrectReport, Write::WithdrawReport]);
         all
     }
 
     /// What each of [`CALLERS`] gets.
     fn answers(self) -> [Answer; 7] {
         match self {
-            Write::FileReport | Write::CorrectReport => UNIT_REPORT,
+            Write::FileReport | Write::CorrectReport | Write::WithdrawReport => UNIT_REPORT,
             Write::Create(kind) | Write::Replace(kind) | Write::Patch(kind) | Write::Delete(kind)
                 if !kind.belongs_to_a_city() =>
             {
@@ -355,7 +357,7 @@ impl Write {
         match self {
             Write::Create(_) | Write::FileReport => StatusCode::CREATED,
             Write::Replace(_) | Write::Patch(_) | Write::Import | Write::CorrectReport => StatusCode::OK,
-            Write::Delete(_) => StatusCode::NO_CONTENT,
+            Write::Delete(_) | Write::WithdrawReport => StatusCode::NO_CONTENT,
         }
     }
 
@@ -364,7 +366,7 @@ impl Write {
         match self {
             Write::Create(_) | Write::FileReport => "create",
             Write::Replace(_) | Write::Patch(_) | Write::Import | Write::CorrectReport => "update",
-            Write::Delete(_) => "delete",
+            Write::Delete(_) | Write::WithdrawReport => "delete",
         }
     }
 }
@@ -406,7 +408,7 @@ impl Matrix {
                 Some(Target { collection: kind.collection(), id, n })
             }
             Write::Import => Some(Target { collection: "work-items", id: self.import_item.clone(), n }),
-            Write::CorrectReport => {
+            Write::CorrectReport | Write::WithdrawReport => {
                 let path = format!("/api/v1/work-items/{}/reports", self.report_item);
                 let reply =
                     app.send(Method::POST, &path, Some(&self.callers.admin.token), Some(report_body(n)), &[]).await;
@@ -442,6 +444,10 @@ impl Matrix {
             Write::CorrectReport => {
                 let path = format!("/api/v1/reports/{}", target.expect("a target").id);
                 app.send(Method::PATCH, &path, token, Some(json!({"progress": 50, "text": format!("更正{n}")})), &[])
+                    .await
+            }
+            Write::WithdrawReport => {
+                app.send(Method::DELETE, &format!("/api/v1/reports/{}", target.expect("a target").id), token, None, &[])
                     .await
             }
         }

@@ -412,6 +412,8 @@ async fn upsert_city(
                 name_en: city_in.name_en.clone(),
                 province: city_in.province.clone(),
                 prefecture: city_in.prefecture.clone(),
+                // The import format carries no cycle: an admin sets it on the city.
+                reporting_cycle: None,
                 created_at: now,
                 updated_at: now,
             }

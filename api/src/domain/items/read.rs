@@ -1,6 +1,6 @@
 //! Key work items and livelihood projects: filtering, sorting, paging, and loading what a
 //! response embeds: city, section and leader joined into the page's one statement, and the units
-//! of the whole page in one more.
+//! and the milestones of the whole page in one more each.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use entity::{
     item::{ItemKind, Status},
     item_unit,
     item_unit::UnitRole,
-    leader, progress_report, section, unit,
+    leader, milestone, progress_report, section, unit,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
@@ -30,7 +30,10 @@ use crate::{
     error::{ApiError, Result},
     views::{
         CityRef, LeaderRef, UnitRoleOut,
-        items::{CategoryOut, GroupOut, ItemFields, ItemListParams, LivelihoodProjectOut, SectionRef, WorkItemOut},
+        items::{
+            CategoryOut, GroupOut, ItemFields, ItemListParams, LivelihoodProjectOut, MilestoneOut, SectionRef,
+            WorkItemOut,
+        },
         values::{IdOrName, format_period, parse_period, split_values},
     },
 };
@@ -110,6 +113,8 @@ pub struct ItemRecord {
     pub item: ItemRow,
     /// The item's units in the order the source lists them.
     pub units: Vec<UnitRoleOut>,
+    /// The item's milestones in their order.
+    pub milestones: Vec<MilestoneOut>,
 }
 
 /// Items with their city, section and leader joined in: the one statement behind a page or a
@@ -200,7 +205,7 @@ pub async fn list(
     let ordering = resolve_sort(sort, &sort_keys(kind), id)?;
     let select = select_rows().filter(item::Column::Kind.eq(kind)).filter(condition(filter, db.get_database_backend()));
     let mut listing = fetch_as::<_, ItemRow>(db, select, ordering, page).await?;
-    let records = with_units(db, std::mem::take(&mut listing.items)).await?;
+    let records = with_embedded(db, std::mem::take(&mut listing.items)).await?;
     Ok(listing.with_items(records))
 }
 
@@ -218,6 +223,7 @@ pub async fn get_at_head(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) ->
         .filter(item::Column::Id.eq(id))
         .filter(item::Column::Kind.eq(kind))
         .expr_as(units_json(backend), "units_json")
+        .expr_as(milestones_json(backend), "milestones_json")
         .expr_as(Expr::cust(HEAD_SEQ), "head_seq")
         .expr_as(Expr::cust(HEAD_AT), "head_at");
     let found = db.query_one_raw(select.build(backend)).await?;
@@ -225,8 +231,13 @@ pub async fn get_at_head(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) ->
     let units: Vec<EmbeddedUnit> = serde_json::from_str(&row.try_get::<String>("", "units_json")?)
         .map_err(|error| anyhow::anyhow!("item {id}: its units did not read as JSON: {error}"))?;
     let head = Head { seq: row.try_get::<Option<i64>>("", "head_seq")?.unwrap_or(0), at: row.try_get("", "head_at")? };
-    let record =
-        ItemRecord { item: ItemRow::from_query_result(&row, "")?, units: units.into_iter().map(Into::into).collect() };
+    let milestones: Vec<MilestoneOut> = serde_json::from_str(&row.try_get::<String>("", "milestones_json")?)
+        .map_err(|error| anyhow::anyhow!("item {id}: its milestones did not read as JSON: {error}"))?;
+    let record = ItemRecord {
+        item: ItemRow::from_query_result(&row, "")?,
+        units: units.into_iter().map(Into::into).collect(),
+        milestones,
+    };
     Ok((record, head))
 }
 
@@ -267,6 +278,20 @@ fn units_json(backend: DbBackend) -> SimpleExpr {
     })
 }
 
+/// The milestones of the item of the outer statement as a JSON array text, in their order.
+fn milestones_json(backend: DbBackend) -> SimpleExpr {
+    Expr::cust(match backend {
+        DbBackend::Postgres => {
+            "COALESCE((SELECT json_agg(json_build_object('title', m.title, 'due_on', m.due_on, 'done_on', m.done_on) \
+             ORDER BY m.position) FROM milestones m WHERE m.item_id = items.id), '[]')::text"
+        }
+        _ => {
+            "(SELECT json_group_array(json_object('title', m.title, 'due_on', m.due_on, 'done_on', m.done_on) \
+             ORDER BY m.position) FROM milestones m WHERE m.item_id = items.id)"
+        }
+    })
+}
+
 /// The items with `ids` (any kind), in the order given, with what they embed.
 pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<ItemRecord>> {
     let mut items = Vec::with_capacity(ids.len());
@@ -276,7 +301,7 @@ pub async fn load_records(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<V
     }
     let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     items.sort_by_key(|item| position.get(&item.id).copied().unwrap_or(usize::MAX));
-    with_units(db, items).await
+    with_embedded(db, items).await
 }
 
 /// `column` is the city the filter names: by id, or by admin code as `= (SELECT id … code)`. A
@@ -414,16 +439,23 @@ pub(crate) fn condition(filter: &ItemFilter, backend: sea_orm::DbBackend) -> Con
     all
 }
 
-/// Past its due date on `today` and neither completed nor cancelled. `delayed` is a status a
-/// report or an editor sets; overdue is only ever derived.
+/// Neither completed nor cancelled, and on `today` past its due date or past the due date of a
+/// milestone not done. `delayed` is a status a report or an editor sets; overdue is only ever
+/// derived.
 pub(crate) fn overdue(today: chrono::NaiveDate) -> Condition {
+    let late_milestones = Query::select()
+        .column(milestone::Column::ItemId)
+        .from(milestone::Entity)
+        .and_where(milestone::Column::DoneOn.is_null())
+        .and_where(milestone::Column::DueOn.lt(today))
+        .take();
     Condition::all()
-        .add(item::Column::DueOn.lt(today))
+        .add(Condition::any().add(item::Column::DueOn.lt(today)).add(item::Column::Id.in_subquery(late_milestones)))
         .add(item::Column::Status.is_not_in([Status::Completed, Status::Cancelled]))
 }
 
-/// The items' units, in one statement for all of them.
-async fn with_units(db: &impl ConnectionTrait, items: Vec<ItemRow>) -> Result<Vec<ItemRecord>> {
+/// The items' units and milestones, in one statement each for all of them.
+async fn with_embedded(db: &impl ConnectionTrait, items: Vec<ItemRow>) -> Result<Vec<ItemRecord>> {
     #[derive(FromQueryResult)]
     struct UnitRow {
         item_id: Uuid,
@@ -460,11 +492,26 @@ async fn with_units(db: &impl ConnectionTrait, items: Vec<ItemRow>) -> Result<Ve
             note: row.note,
         });
     }
+    let mut milestones_by_item: HashMap<Uuid, Vec<MilestoneOut>> = HashMap::new();
+    let milestones = milestone::Entity::find()
+        .filter(milestone::Column::ItemId.is_in(items.iter().map(|i| i.id)))
+        .order_by_asc(milestone::Column::ItemId)
+        .order_by_asc(milestone::Column::Position)
+        .all(db)
+        .await?;
+    for m in milestones {
+        milestones_by_item.entry(m.item_id).or_default().push(MilestoneOut {
+            title: m.title,
+            due_on: m.due_on,
+            done_on: m.done_on,
+        });
+    }
     Ok(items
         .into_iter()
         .map(|item| {
             let units = by_item.remove(&item.id).unwrap_or_default();
-            ItemRecord { item, units }
+            let milestones = milestones_by_item.remove(&item.id).unwrap_or_default();
+            ItemRecord { item, units, milestones }
         })
         .collect())
 }
@@ -499,6 +546,7 @@ impl From<ItemRecord> for ItemFields {
             content: i.content,
             leader: i.leader_id.zip(i.leader_name).map(|(id, name)| LeaderRef { id, name, title: i.leader_title }),
             units: r.units,
+            milestones: r.milestones,
             remarks: i.remarks,
             status: i.status,
             progress: i.progress,

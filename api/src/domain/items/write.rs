@@ -4,7 +4,7 @@
 use entity::{
     document, item,
     item::{ItemKind, Status},
-    item_unit, leader, section, unit,
+    item_unit, leader, milestone, section, unit,
 };
 use sea_orm::{
     ActiveModelTrait,
@@ -27,7 +27,10 @@ use crate::{
     },
     error::{ApiError, FieldError, Result},
     views::{
-        items::{ItemPatch, LivelihoodProjectIn, LivelihoodProjectOut, UnitAssignmentIn, WorkItemIn, WorkItemOut},
+        items::{
+            ItemPatch, LivelihoodProjectIn, LivelihoodProjectOut, MilestoneIn, UnitAssignmentIn, WorkItemIn,
+            WorkItemOut,
+        },
         values::{IdOrName, NonBlank},
     },
 };
@@ -46,6 +49,8 @@ pub struct ItemDraft {
     pub units: Vec<UnitAssignmentIn>,
     pub remarks: Option<String>,
     pub due_on: Option<chrono::NaiveDate>,
+    /// `None`: none on creation, the current ones kept on PUT.
+    pub milestones: Option<Vec<MilestoneIn>>,
     pub status: Option<Status>,
     pub progress: Option<i32>,
     pub progress_note: Option<String>,
@@ -64,6 +69,7 @@ impl From<WorkItemIn> for ItemDraft {
             units: input.units,
             remarks: input.remarks,
             due_on: input.due_on,
+            milestones: input.milestones,
             status: input.status,
             progress: input.progress,
             progress_note: input.progress_note,
@@ -85,6 +91,7 @@ impl From<LivelihoodProjectIn> for ItemDraft {
             units: input.units,
             remarks: input.remarks,
             due_on: input.due_on,
+            milestones: input.milestones,
             status: input.status,
             progress: input.progress,
             progress_note: input.progress_note,
@@ -200,6 +207,24 @@ async fn replace_units(db: &impl ConnectionTrait, item_id: Uuid, rows: Vec<item_
     Ok(())
 }
 
+/// Replaces item `item_id`'s milestones with `milestones`, in their order.
+async fn replace_milestones(db: &impl ConnectionTrait, item_id: Uuid, milestones: Vec<MilestoneIn>) -> Result<()> {
+    milestone::Entity::delete_many().filter(milestone::Column::ItemId.eq(item_id)).exec(db).await?;
+    let rows = milestones.into_iter().enumerate().map(|(position, m)| {
+        milestone::Model {
+            id: Uuid::now_v7(),
+            item_id,
+            position: position as i32,
+            title: m.title.trimmed().to_owned(),
+            due_on: m.due_on,
+            done_on: m.done_on,
+        }
+        .into_active_model()
+    });
+    milestone::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
 /// Inserts a new item of `kind`.
 pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft, ctx: &WriteContext) -> Result<Uuid> {
     let Placement { section, city_id } = placement(db, kind, draft.section).await?;
@@ -235,6 +260,7 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
     .insert(db)
     .await?;
     replace_units(db, id, units).await?;
+    replace_milestones(db, id, draft.milestones.unwrap_or_default()).await?;
     search::refresh(db, &[id]).await?;
     Ok(id)
 }
@@ -280,6 +306,9 @@ pub async fn replace(
     }
     active.update(db).await?;
     replace_units(db, id, units).await?;
+    if let Some(milestones) = draft.milestones {
+        replace_milestones(db, id, milestones).await?;
+    }
     search::refresh(db, &[id]).await
 }
 
@@ -316,6 +345,9 @@ pub async fn patch(
     if let Some(units) = patch.units {
         let rows = resolve_units(db, city_id, id, &units).await?;
         replace_units(db, id, rows).await?;
+    }
+    if let Some(milestones) = patch.milestones {
+        replace_milestones(db, id, milestones).await?;
     }
     active.update(db).await?;
     search::refresh(db, &[id]).await

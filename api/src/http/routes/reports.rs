@@ -1,8 +1,8 @@
 //! Progress reports: filed on an item (`/work-items/{id}/reports`,
 //! `/livelihood-projects/{id}/reports`), listed across items (`/reports`), corrected with PATCH
-//! (`/reports/{id}`, every correction a revision).
+//! (`/reports/{id}`, every correction a revision), withdrawn with DELETE.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::item::ItemKind;
 use utoipa::IntoResponses;
 use uuid::Uuid;
@@ -20,7 +20,10 @@ use crate::{
         respond::{list::list_response, resource::tagged},
         routes::{
             crud::{self, CreateErrors, UpdateErrors},
-            docs::{GetErrors, ListErrors, ListOk, MissingReportOptions, ReportListOptions, RevisionListOptions},
+            docs::{
+                And, GetErrors, ListErrors, ListOk, MissingReportOptions, ReportListOptions, RevisionListOptions,
+                WriteErrors,
+            },
         },
         state::AppState,
     },
@@ -50,6 +53,30 @@ pub enum CorrectReportErrors {
     #[response(status = 405, content_type = "application/problem+json")]
     MethodNotAllowed(#[to_schema] Problem),
 }
+
+/// What withdrawing a report can answer. No 409: nothing depends on a report.
+#[derive(IntoResponses)]
+pub enum WithdrawReportErrorsOwn {
+    /// The id is malformed.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// The token's user may not correct this report (role, city, or a reporter not of its unit).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(#[to_schema] Problem),
+    /// No report has this id.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+    /// `If-Match` does not name the current ETag.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(#[to_schema] Problem),
+}
+
+/// [`WithdrawReportErrorsOwn`], the 405 of a path that is no report's id, and the errors any
+/// request can meet while it writes.
+pub type WithdrawReportErrors = And<And<WithdrawReportErrorsOwn, CorrectReportErrors>, WriteErrors>;
 
 async fn list_of_item(
     state: &AppState,
@@ -167,7 +194,11 @@ pub async fn list_reports(
 ///
 /// Each unit in a reporting role (`REPORTER_UNIT_ROLES`) on an item whose period covers part of the
 /// period and that is neither completed nor cancelled, that has filed no report with `as_of` in the
-/// period. The period sets the reporting cycle: a quarter (`2021-Q2`) or a month (`2021-06`). Anyone
+/// period. The period is the one asked for, a quarter (`2021-Q2`) or a month (`2021-06`), except in
+/// a city whose `reporting_cycle` is `quarterly`, which is asked about the quarter around a month.
+/// Without `period`, each city with a `reporting_cycle` is asked about its cycle's current period
+/// (today's month or quarter, in China Standard Time) and cities without one are left out; `city`
+/// naming a city without one then is a 400. Each entry names the `period` it is owed for. Anyone
 /// may read it. Costs one query for the page plus a count for `total`.
 #[utoipa::path(
     get,
@@ -184,7 +215,7 @@ pub async fn list_missing_reports(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
-    let filter = MissingFilter::from_params(&filters, &state.reporting_roles)?;
+    let filter = MissingFilter::from_params(&filters, &state.reporting_roles, state.clock.today())?;
     let listing = reports::missing(&state.db, &filter, &page).await?;
     list_response(&state, &req, &options, listing, &[]).await
 }
@@ -262,6 +293,33 @@ pub async fn patch_report(
     Body(input): Body<ReportPatch>,
 ) -> Result<HttpResponse> {
     crud::update::<Reports>(&state, &auth, if_match, *id, Update::Patch(input)).await
+}
+
+/// Withdraw a progress report
+///
+/// Deletes the report; its revisions stay readable and end with the deletion, which the change
+/// feed shows as a tombstone. Who may: as for correcting it. Send `If-Match` with the ETag you read
+/// to withdraw only what you saw. The item's status and progress then follow its latest remaining
+/// report; when none remains they stay as they were. Costs one transaction.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/reports/{id}",
+    tag = "reports",
+    operation_id = "delete_report",
+    params(("id" = Uuid, Path, description = "The report's id"), crate::http::extract::if_match::IfMatchHeader),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Withdrawn"), WithdrawReportErrors)
+)]
+// Hex digits and dashes only, as for PATCH: `DELETE /reports/missing` is a 405.
+#[delete("/reports/{id:[0-9a-fA-F-]+}")]
+pub async fn delete_report(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    if_match: IfMatch,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse> {
+    // Nothing depends on a report, so there is nothing to cascade to.
+    crud::delete::<Reports>(&state, &auth, if_match, *id, false).await
 }
 
 /// List a progress report's revisions
