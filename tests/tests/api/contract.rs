@@ -82,6 +82,9 @@ async fn every_documented_operation_is_served_and_nothing_else_is(backend: Backe
 fn check_responses(id: &str, operation: &Value, write: bool) {
     let responses = operation["responses"].as_object().unwrap_or_else(|| panic!("{id} has no responses"));
     for (code, response) in responses {
+        // One schema per operation and status: a generated client then types the body as one type.
+        let media_types = response["content"].as_object().map_or(0, serde_json::Map::len);
+        assert!(media_types <= 1, "{id}: {code} has {media_types} media types");
         if code.starts_with('4') || code.starts_with('5') {
             assert!(response["content"].get("application/problem+json").is_some(), "{id}: {code} is not problem+json");
         }
@@ -130,4 +133,68 @@ fn operations_have_plain_summaries_descriptions_and_their_own_parameters() {
     }
     let create_city = spec["paths"]["/api/v1/cities"]["post"]["description"].as_str().expect("a description");
     assert!(create_city.contains("Admins only") && !create_city.contains("editor"), "{create_city}");
+}
+
+/// Each list answers its 200 as one JSON page, and its CSV, NDJSON and partial JSON are operations of
+/// their own beside it, each with its one media type; `fields` names the record's properties.
+#[test]
+fn lists_answer_one_json_page_and_serve_their_other_representations_beside_it() {
+    let spec: Value = serde_json::from_str(api::http::openapi::json()).expect("the document is JSON");
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut lists = 0;
+    for (path, item) in paths {
+        let ok = &item["get"]["responses"]["200"];
+        let Some(page) = ok["content"]["application/json"]["schema"]["$ref"].as_str() else { continue };
+        let Some(record) = page.strip_prefix("#/components/schemas/Page_") else { continue };
+        lists += 1;
+        assert_eq!(ok["content"].as_object().map(serde_json::Map::len), Some(1), "{path}");
+        let description = item["get"]["description"].as_str().expect("a description");
+        for (suffix, media_type) in [
+            (".csv", "text/csv"),
+            (".ndjson", "application/x-ndjson"),
+            (".partial.json", "application/vnd.duban.partial+json"),
+        ] {
+            let sibling = &paths[&format!("{path}{suffix}")]["get"];
+            let content = sibling["responses"]["200"]["content"].as_object().expect("content");
+            assert_eq!(content.keys().collect::<Vec<_>>(), [media_type], "{path}{suffix}");
+            assert!(description.contains(&format!("{path}{suffix}")), "{path} does not point to {suffix}");
+        }
+        let partial = &paths[&format!("{path}.partial.json")]["get"];
+        let schema = partial["responses"]["200"]["content"]["application/vnd.duban.partial+json"]["schema"]["$ref"]
+            .as_str()
+            .expect("a partial page");
+        let name = schema.trim_start_matches("#/components/schemas/");
+        assert_eq!(name, format!("PartialPage_{record}"));
+        let items = &spec["components"]["schemas"][name]["properties"]["items"]["items"];
+        let properties = items["properties"].as_object().expect("the record's properties");
+        assert!(properties.len() > 2, "{name}: the items are typed");
+        let resolve = |parameter: &Value| match parameter["$ref"].as_str() {
+            Some(reference) => {
+                spec["components"]["parameters"][reference.trim_start_matches("#/components/parameters/")].clone()
+            }
+            None => parameter.clone(),
+        };
+        let parameters: Vec<Value> =
+            partial["parameters"].as_array().expect("parameters").iter().map(resolve).collect();
+        let fields = parameters.iter().find(|p| p["name"] == "fields").expect("fields");
+        assert_eq!(fields["required"], true);
+        assert_eq!((fields["style"].as_str(), fields["explode"].as_bool()), (Some("form"), Some(false)));
+        let names: Vec<&str> =
+            fields["schema"]["items"]["enum"].as_array().expect("an enum").iter().filter_map(Value::as_str).collect();
+        assert_eq!(names, properties.keys().map(String::as_str).collect::<Vec<_>>(), "{path}: fields");
+    }
+    assert!(lists >= 16, "{lists} lists");
+    // `sort` and `include` are arrays of the values a list takes.
+    let sort = &spec["components"]["parameters"]
+        .as_object()
+        .expect("parameters")
+        .iter()
+        .find(|(name, p)| {
+            name.starts_with("sort.")
+                && p["schema"]["items"]["enum"].as_array().is_some_and(|e| e.contains(&Value::from("-progress")))
+        })
+        .expect("an item list's sort")
+        .1;
+    assert_eq!(sort["schema"]["type"], "array");
+    assert_eq!((sort["style"].as_str(), sort["explode"].as_bool()), (Some("form"), Some(false)));
 }
