@@ -283,6 +283,14 @@ fn document_headers(mut document: Value) -> Value {
                 }
                 let headers = response["headers"].as_object_mut().map(std::mem::take).unwrap_or_default();
                 let mut headers = headers;
+                // A handler's own `ETag` and `Location` (a resource read, changed or created) are
+                // always sent: say so, so that clients need not treat them as optional. (The
+                // caching middleware's, added below by reference, are documented as they are.)
+                for name in ["ETag", "Location"] {
+                    if let Some(header) = headers.get_mut(name).filter(|h| h.get("$ref").is_none()) {
+                        header["required"] = json!(true);
+                    }
+                }
                 for name in names {
                     headers.entry(name.to_owned()).or_insert_with(|| reference(name));
                 }
@@ -504,6 +512,49 @@ fn list_representations(mut document: Value) -> Value {
     document
 }
 
+/// Puts the examples of `examples.json` on their operations: per status, the answer the server gave
+/// over the seed documents, and the request bodies that led to some of them (a PATCH of the
+/// progress alone first, so that Swagger UI's "Try it out" changes nothing else). They are
+/// captured from a live server by `openapi/capture_examples.sh`, and `.ci/contract` checks each
+/// against its schema.
+fn attach_examples(mut document: Value) -> Value {
+    let captured: Value = serde_json::from_str(include_str!("examples.json")).unwrap_or_default();
+    let named = |by_status: &Value| -> Value {
+        let mut examples = serde_json::Map::new();
+        let mut statuses: Vec<(&String, &Value)> = by_status.as_object().into_iter().flatten().collect();
+        statuses.sort_by_key(|(status, _)| status.as_str());
+        for (status, example) in statuses {
+            examples.insert(format!("status_{status}"), example.clone());
+        }
+        Value::Object(examples)
+    };
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations
+                    .push((id.to_owned(), format!("/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1"))));
+            }
+        }
+    }
+    for (id, pointer) in operations {
+        let Some(examples) = captured.get(&id) else { continue };
+        for (status, example) in examples["responses"].as_object().into_iter().flatten() {
+            let content = document.pointer_mut(&format!("{pointer}/responses/{status}/content"));
+            for media in content.and_then(Value::as_object_mut).into_iter().flat_map(|c| c.values_mut()) {
+                media["examples"] = named(&json!({ status: example }));
+            }
+        }
+        if let Some(request) = examples.get("request") {
+            let content = document.pointer_mut(&format!("{pointer}/requestBody/content/application~1json"));
+            if let Some(media) = content {
+                media["examples"] = named(request);
+            }
+        }
+    }
+    document
+}
+
 /// Defines [`ApiDoc`] and the functions that register the handlers from one list, so that every
 /// route the server has is in the document and every operation in the document is served.
 macro_rules! api {
@@ -668,6 +719,7 @@ pub fn json() -> &'static str {
             .map(problem_types)
             .map(single_alternatives)
             .map(list_representations)
+            .map(attach_examples)
             .map(share_parameters)
             .map(document_headers);
         let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {

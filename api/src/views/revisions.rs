@@ -32,12 +32,27 @@ impl Action {
 /// One changed field of a revision: its value before and after, `null` where it had none.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldChange {
-    /// Any JSON value of the field, as the resource's endpoint showed it.
-    #[schema(value_type = Value, example = 0)]
+    /// Before the change.
+    #[schema(schema_with = any_json_value)]
     pub before: serde_json::Value,
-    /// Any JSON value of the field, as the resource's endpoint shows it.
-    #[schema(value_type = Value, example = 40)]
+    /// After the change.
+    #[schema(schema_with = any_json_value)]
     pub after: serde_json::Value,
+}
+
+/// Any JSON value, spelt out as the union of the JSON types so that generated clients type it as
+/// such (a bare `{}` becomes `unknown` or `Any`). (utoipa drops the field's doc comment with
+/// `schema_with`, hence the description here.)
+fn any_json_value() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type, schema::SchemaType};
+    let types = [Type::String, Type::Number, Type::Boolean, Type::Array, Type::Object, Type::Null];
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter(types))
+        .description(Some(
+            "The field's value, any JSON value (string, number, boolean, array, object or null), as the resource's \
+             endpoint shows it.",
+        ))
+        .build()
 }
 
 /// Who made a change.
