@@ -40,19 +40,34 @@ pub struct FieldChange {
     pub after: serde_json::Value,
 }
 
-/// Any JSON value, spelt out as the union of the JSON types so that generated clients type it as
-/// such (a bare `{}` becomes `unknown` or `Any`). (utoipa drops the field's doc comment with
-/// `schema_with`, hence the description here.)
-fn any_json_value() -> utoipa::openapi::Object {
-    use utoipa::openapi::{ObjectBuilder, Type, schema::SchemaType};
-    let types = [Type::String, Type::Number, Type::Boolean, Type::Array, Type::Object, Type::Null];
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter(types))
+/// Any JSON value, spelt out as the `oneOf` of the JSON types so that generated clients type it as
+/// such (a bare `{}` becomes `unknown` or `Any`). Arrays and objects hold any values. (utoipa drops
+/// the field's doc comment with `schema_with`, hence the description here.)
+fn any_json_value() -> utoipa::openapi::Schema {
+    use utoipa::openapi::{
+        ArrayBuilder, ObjectBuilder, RefOr, Schema, Type,
+        schema::{AdditionalProperties, OneOfBuilder, SchemaType},
+    };
+    let any = || Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build());
+    let scalar = |kind: Type| ObjectBuilder::new().schema_type(kind).build();
+    let one_of = OneOfBuilder::new()
+        .item(scalar(Type::String))
+        .item(scalar(Type::Number))
+        .item(scalar(Type::Boolean))
+        .item(ArrayBuilder::new().items(RefOr::T(any())).build())
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(any()))))
+                .build(),
+        )
+        .item(scalar(Type::Null))
         .description(Some(
             "The field's value, any JSON value (string, number, boolean, array, object or null), as the resource's \
              endpoint shows it.",
         ))
-        .build()
+        .build();
+    Schema::OneOf(one_of)
 }
 
 /// Who made a change.
