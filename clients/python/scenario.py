@@ -45,6 +45,7 @@ from client.models.group_in import GroupIn
 from client.models.item_kind import ItemKind
 from client.models.item_patch import ItemPatch
 from client.models.json_feed_work_items import JsonFeedWorkItems
+from client.models.list_work_items_sort_item import ListWorkItemsSortItem
 from client.models.page_revision_out import PageRevisionOut
 from client.models.page_work_item_out import PageWorkItemOut
 from client.models.problem import Problem
@@ -255,7 +256,7 @@ def main() -> None:
         return f"total {page.total}"
 
     def list_sorted_paged() -> str:
-        resp = list_work_items.sync_detailed(client=anon, document=st["doc"], sort="-seq", limit=1)
+        resp = list_work_items.sync_detailed(client=anon, document=st["doc"], sort=[ListWorkItemsSortItem("-seq")], limit=1)
         page = expect(resp, 200, PageWorkItemOut)
         check(page.total == 2 and page.limit == 1, f"total {page.total}, limit {page.limit}")
         check([i.seq for i in page.items] == [2], f"seqs {[i.seq for i in page.items]}")
@@ -269,7 +270,7 @@ def main() -> None:
         if page.next_cursor is None:
             raise StepFailed("no next_cursor")
         resp = list_work_items.sync_detailed(
-            client=anon, document=st["doc"], sort="-seq", limit=1, cursor=page.next_cursor
+            client=anon, document=st["doc"], sort=[ListWorkItemsSortItem("-seq")], limit=1, cursor=page.next_cursor
         )
         page2 = expect(resp, 200, PageWorkItemOut)
         check([i.seq for i in page2.items] == [1], f"page 2 seqs {[i.seq for i in page2.items]}")

@@ -23,7 +23,11 @@ pub async fn embed(
     include: Option<&str>,
     includable: &[&str],
 ) -> Result<()> {
-    let wanted: HashSet<&str> = include.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    // Exactly the names the document lists, comma-separated: an empty name between commas is unknown.
+    let wanted: HashSet<&str> = match include.unwrap_or("") {
+        "" => HashSet::new(),
+        names => names.split(',').collect(),
+    };
     if let Some(unknown) = wanted.iter().find(|name| !includable.contains(name)) {
         let allowed = if includable.is_empty() { "nothing".to_owned() } else { includable.join(", ") };
         return Err(ApiError::bad_field("include", format!("cannot include `{unknown}` here; use {allowed}")));

@@ -12,9 +12,12 @@ use utoipa::{
 };
 
 use crate::{
-    http::routes::{
-        changes, cities, documents, feeds, health, imports, items, landing, people, problems, reports, sections, stats,
-        users,
+    http::{
+        respond::list::Representation,
+        routes::{
+            changes, cities, documents, feeds, health, imports, items, landing, people, problems, reports, sections,
+            stats, users,
+        },
     },
     views::{
         ABSENT_OR_NULL, OMITTED_WHEN_EMPTY,
@@ -280,6 +283,14 @@ fn document_headers(mut document: Value) -> Value {
                 }
                 let headers = response["headers"].as_object_mut().map(std::mem::take).unwrap_or_default();
                 let mut headers = headers;
+                // A handler's own `ETag` and `Location` (a resource read, changed or created) are
+                // always sent: say so, so that clients need not treat them as optional. (The
+                // caching middleware's, added below by reference, are documented as they are.)
+                for name in ["ETag", "Location"] {
+                    if let Some(header) = headers.get_mut(name).filter(|h| h.get("$ref").is_none()) {
+                        header["required"] = json!(true);
+                    }
+                }
                 for name in names {
                     headers.entry(name.to_owned()).or_insert_with(|| reference(name));
                 }
@@ -392,6 +403,153 @@ fn typed_variants(mut document: Value) -> Value {
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
         for base in ["Group", "FeedItem", "JsonFeed"] {
             schemas.remove(base);
+        }
+    }
+    document
+}
+
+/// The top-level properties of component schema `name`, through `$ref`s and `allOf` parts, with
+/// their schemas.
+fn record_properties(document: &Value, schema: &Value) -> serde_json::Map<String, Value> {
+    let mut properties = serde_json::Map::new();
+    let schema = match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => &document["components"]["schemas"][name],
+        None => schema,
+    };
+    for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        properties.extend(record_properties(document, part));
+    }
+    if let Some(own) = schema.get("properties").and_then(Value::as_object) {
+        properties.extend(own.clone());
+    }
+    properties
+}
+
+/// The list operations of the document: the path of each, its record's name (`X` of the `Page_X`
+/// its 200 answers as JSON) and the record's schema (the items of that page).
+fn list_operations(document: &Value) -> Vec<(String, String, Value)> {
+    let record = |operation: &Value| {
+        let reference = operation.pointer("/responses/200/content/application~1json/schema/$ref")?.as_str()?;
+        let name = reference.strip_prefix("#/components/schemas/Page_")?;
+        let schema = document["components"]["schemas"][format!("Page_{name}")].pointer("/properties/items/items")?;
+        Some((name.to_owned(), schema.clone()))
+    };
+    let paths = document["paths"].as_object().into_iter().flatten();
+    paths
+        .filter_map(|(path, item)| {
+            let (name, schema) = record(&item["get"])?;
+            Some((path.clone(), name, schema))
+        })
+        .collect()
+}
+
+/// Serves each list's other representations as operations of their own at the list's path with a
+/// suffix ([`Representation`]): `.csv` and `.ndjson` (with an optional `fields`), and
+/// `.partial.json`, whose `fields` is required and whose records are the list's record with every
+/// property optional but `id` (`PartialPage_<record>`). Every operation then answers its 200 with
+/// one media type and one schema, so a generated client types a JSON list as its page, not a
+/// union. `fields` is typed as an array of the record's property names.
+fn list_representations(mut document: Value) -> Value {
+    for (path, record_name, record) in list_operations(&document) {
+        let properties = record_properties(&document, &record);
+        let names: Vec<&String> = properties.keys().collect();
+        let fields = |required: bool| {
+            json!({
+                "name": "fields", "in": "query", "required": required, "style": "form", "explode": false,
+                "description": "Only these top-level fields of each record, comma-separated (`id` is always kept).",
+                "schema": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": names } },
+            })
+        };
+        let partial_record = json!({
+            "type": "object",
+            "description": format!("A `{record_name}` with only the fields asked for, and its `id`."),
+            "required": if properties.contains_key("id") { json!(["id"]) } else { json!([]) },
+            "properties": properties,
+        });
+        let partial_page = add_variant(
+            &mut document,
+            "PartialPage",
+            &format!("PartialPage_{record_name}"),
+            vec![("/properties/items/items", partial_record)],
+        );
+        let main = document["paths"][&path]["get"].clone();
+        let id = main["operationId"].as_str().unwrap_or_default().to_owned();
+        for representation in Representation::ALL {
+            let suffix = representation.suffix();
+            let (schema, label) = match representation {
+                Representation::Csv => (json!({ "type": "string" }), "as CSV (UTF-8 with a BOM)"),
+                Representation::Ndjson => (json!({ "type": "string" }), "as NDJSON (one JSON record a line)"),
+                Representation::Partial => (partial_page.clone(), "with only the fields named"),
+            };
+            let mut operation = main.clone();
+            let name = suffix.trim_start_matches('.').replace('.', "_");
+            operation["operationId"] = json!(format!("{id}_{name}"));
+            let summary = operation["summary"].as_str().unwrap_or_default().to_owned();
+            operation["summary"] = json!(format!("{summary} {label}"));
+            operation["description"] = json!(format!(
+                "The list of `GET {path}`, with the same parameters, {label}: `{}`.",
+                representation.media_type()
+            ));
+            if let Some(parameters) = operation["parameters"].as_array_mut() {
+                parameters.push(fields(representation == Representation::Partial));
+            }
+            if let Some(ok) = operation.pointer_mut("/responses/200") {
+                ok["content"] = json!({ representation.media_type(): { "schema": schema } });
+            }
+            document["paths"][format!("{path}{suffix}")] = json!({ "get": operation });
+        }
+        let description = main["description"].as_str().unwrap_or_default();
+        document["paths"][&path]["get"]["description"] = json!(format!(
+            "{description}\n\nThe same list as CSV is `GET {path}.csv`, as NDJSON `GET {path}.ndjson`, and with only \
+             some fields `GET {path}.partial.json?fields=…`: each its own operation. (`format=`, `Accept` and \
+             `fields=` still select them here, for older clients, but this operation documents only the JSON page.)"
+        ));
+    }
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        schemas.remove("PartialPage");
+    }
+    document
+}
+
+/// Puts the examples of `examples.json` on their operations: per status, the answer the server gave
+/// over the seed documents, and the request bodies that led to some of them (a PATCH of the
+/// progress alone first, so that Swagger UI's "Try it out" changes nothing else). They are
+/// captured from a live server by `openapi/capture_examples.sh`, and `.ci/contract` checks each
+/// against its schema.
+fn attach_examples(mut document: Value) -> Value {
+    let captured: Value = serde_json::from_str(include_str!("examples.json")).unwrap_or_default();
+    let named = |by_status: &Value| -> Value {
+        let mut examples = serde_json::Map::new();
+        let mut statuses: Vec<(&String, &Value)> = by_status.as_object().into_iter().flatten().collect();
+        statuses.sort_by_key(|(status, _)| status.as_str());
+        for (status, example) in statuses {
+            examples.insert(format!("status_{status}"), example.clone());
+        }
+        Value::Object(examples)
+    };
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations
+                    .push((id.to_owned(), format!("/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1"))));
+            }
+        }
+    }
+    for (id, pointer) in operations {
+        let Some(examples) = captured.get(&id) else { continue };
+        for (status, example) in examples["responses"].as_object().into_iter().flatten() {
+            let content = document.pointer_mut(&format!("{pointer}/responses/{status}/content"));
+            for media in content.and_then(Value::as_object_mut).into_iter().flat_map(|c| c.values_mut()) {
+                media["examples"] = named(&json!({ status: example }));
+            }
+        }
+        if let Some(request) = examples.get("request") {
+            let content = document.pointer_mut(&format!("{pointer}/requestBody/content/application~1json"));
+            if let Some(media) = content {
+                media["examples"] = named(request);
+            }
         }
     }
     document
@@ -561,6 +719,8 @@ pub fn json() -> &'static str {
             .map(absent_or_null)
             .map(problem_types)
             .map(single_alternatives)
+            .map(list_representations)
+            .map(attach_examples)
             .map(share_parameters)
             .map(document_headers);
         let mut json = document.and_then(|d| serde_json::to_string_pretty(&d)).unwrap_or_else(|error| {
@@ -623,31 +783,50 @@ fn share_parameters(mut document: serde_json::Value) -> serde_json::Value {
     document
 }
 
+/// The document as served, parsed once, for the server to follow it at run time.
+fn served_document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| serde_json::from_str(json()).unwrap_or(Value::Null))
+}
+
 /// The methods the document lists for the route matching `path`, or `None` when no route does.
-/// Used to answer 405 with `Allow`, so the document stays the one list of routes.
+/// Used to answer 405 with `Allow`, so the document stays the one list of routes. A path without
+/// parameters wins over a template (`/reports/missing` is not `/reports/{id}`), as in the router.
 pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
     static ROUTES: OnceLock<Vec<(ResourceDef, Vec<&'static str>)>> = OnceLock::new();
     let routes = ROUTES.get_or_init(|| {
-        ApiDoc::openapi()
-            .paths
-            .paths
+        let mut paths: Vec<(&String, &Value)> = served_document()["paths"].as_object().into_iter().flatten().collect();
+        paths.sort_by_key(|(template, _)| template.contains('{'));
+        paths
             .into_iter()
             .map(|(template, item)| {
-                let methods = [
-                    ("GET", item.get.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(method, present)| present.then_some(method))
-                .collect();
-                (ResourceDef::new(template), methods)
+                let methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+                    .into_iter()
+                    .filter(|method| item.get(method.to_lowercase()).is_some())
+                    .collect();
+                (ResourceDef::new(template.as_str()), methods)
             })
             .collect()
     });
     routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.as_slice())
+}
+
+/// The top-level fields of the records of the list served at `path` (which `fields` may name), or
+/// `None` when `path` is no list of the document.
+pub fn list_fields(path: &str) -> Option<&'static [String]> {
+    static LISTS: OnceLock<Vec<(ResourceDef, Vec<String>)>> = OnceLock::new();
+    let lists = LISTS.get_or_init(|| {
+        let document = served_document();
+        let mut lists = list_operations(document);
+        lists.sort_by_key(|(path, ..)| path.contains('{'));
+        lists
+            .into_iter()
+            .map(|(path, _, record)| {
+                (ResourceDef::new(path), record_properties(document, &record).keys().cloned().collect())
+            })
+            .collect()
+    });
+    lists.iter().find(|(def, _)| def.is_match(path)).map(|(_, fields)| fields.as_slice())
 }
 
 /// Serves the OpenAPI document.

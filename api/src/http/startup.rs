@@ -17,7 +17,7 @@ use crate::{
     domain::{auth::jwt::TokenKeys, import},
     error::ApiError,
     http::{
-        middleware::{caching, deadline, hardening, metrics, rate_limit, request_id},
+        middleware::{caching, deadline, hardening, metrics, rate_limit, representation, request_id},
         openapi,
         rate_limiter::RateLimiter,
         state::{AppState, Clock, Draining},
@@ -159,6 +159,7 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
     let request_timeout = Duration::from_millis(serve.request_timeout_ms);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(representation::by_suffix))
             .wrap(from_fn(caching::conditional_get))
             .wrap(from_fn(move |req, next| deadline::bound(request_timeout, req, next)))
             .wrap(from_fn(rate_limit::limit))

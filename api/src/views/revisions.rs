@@ -32,12 +32,42 @@ impl Action {
 /// One changed field of a revision: its value before and after, `null` where it had none.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldChange {
-    /// Any JSON value of the field, as the resource's endpoint showed it.
-    #[schema(value_type = Value, example = 0)]
+    /// Before the change.
+    #[schema(schema_with = any_json_value)]
     pub before: serde_json::Value,
-    /// Any JSON value of the field, as the resource's endpoint shows it.
-    #[schema(value_type = Value, example = 40)]
+    /// After the change.
+    #[schema(schema_with = any_json_value)]
     pub after: serde_json::Value,
+}
+
+/// Any JSON value, spelt out as the `oneOf` of the JSON types so that generated clients type it as
+/// such (a bare `{}` becomes `unknown` or `Any`). Arrays and objects hold any values. (utoipa drops
+/// the field's doc comment with `schema_with`, hence the description here.)
+fn any_json_value() -> utoipa::openapi::Schema {
+    use utoipa::openapi::{
+        ArrayBuilder, ObjectBuilder, RefOr, Schema, Type,
+        schema::{AdditionalProperties, OneOfBuilder, SchemaType},
+    };
+    let any = || Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build());
+    let scalar = |kind: Type| ObjectBuilder::new().schema_type(kind).build();
+    let one_of = OneOfBuilder::new()
+        .item(scalar(Type::String))
+        .item(scalar(Type::Number))
+        .item(scalar(Type::Boolean))
+        .item(ArrayBuilder::new().items(RefOr::T(any())).build())
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(any()))))
+                .build(),
+        )
+        .item(scalar(Type::Null))
+        .description(Some(
+            "The field's value, any JSON value (string, number, boolean, array, object or null), as the resource's \
+             endpoint shows it.",
+        ))
+        .build();
+    Schema::OneOf(one_of)
 }
 
 /// Who made a change.

@@ -95,13 +95,17 @@ pub struct TokenRequest {
     pub password: String,
 }
 
+/// How a token is sent: always `Bearer` (RFC 6750), in `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
 /// A bearer token.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenOut {
     pub access_token: String,
-    /// Always `Bearer`.
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the token expires.
     #[schema(example = 3600)]
     pub expires_in: i64,

@@ -12,7 +12,21 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(every_documented_operation_is_served_and_nothing_else_is,);
+on_both_backends!(
+    every_documented_operation_is_served_and_nothing_else_is,
+    a_method_missing_reports_do_not_take_is_a_405_naming_get_only,
+);
+
+async fn a_method_missing_reports_do_not_take_is_a_405_naming_get_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.admin_token().await;
+    for method in [Method::PATCH, Method::PUT, Method::DELETE] {
+        let url = format!("{}/api/v1/reports/missing", app.address);
+        let response = app.client.request(method.clone(), url).bearer_auth(&token).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(response.headers()["allow"], "GET", "{method}: only GET is served at /reports/missing");
+    }
+}
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -82,6 +96,9 @@ async fn every_documented_operation_is_served_and_nothing_else_is(backend: Backe
 fn check_responses(id: &str, operation: &Value, write: bool) {
     let responses = operation["responses"].as_object().unwrap_or_else(|| panic!("{id} has no responses"));
     for (code, response) in responses {
+        // One schema per operation and status: a generated client then types the body as one type.
+        let media_types = response["content"].as_object().map_or(0, serde_json::Map::len);
+        assert!(media_types <= 1, "{id}: {code} has {media_types} media types");
         if code.starts_with('4') || code.starts_with('5') {
             assert!(response["content"].get("application/problem+json").is_some(), "{id}: {code} is not problem+json");
         }
@@ -130,4 +147,144 @@ fn operations_have_plain_summaries_descriptions_and_their_own_parameters() {
     }
     let create_city = spec["paths"]["/api/v1/cities"]["post"]["description"].as_str().expect("a description");
     assert!(create_city.contains("Admins only") && !create_city.contains("editor"), "{create_city}");
+}
+
+/// Each list answers its 200 as one JSON page, and its CSV, NDJSON and partial JSON are operations of
+/// their own beside it, each with its one media type; `fields` names the record's properties.
+#[test]
+fn lists_answer_one_json_page_and_serve_their_other_representations_beside_it() {
+    let spec: Value = serde_json::from_str(api::http::openapi::json()).expect("the document is JSON");
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut lists = 0;
+    for (path, item) in paths {
+        let ok = &item["get"]["responses"]["200"];
+        let Some(page) = ok["content"]["application/json"]["schema"]["$ref"].as_str() else { continue };
+        let Some(record) = page.strip_prefix("#/components/schemas/Page_") else { continue };
+        lists += 1;
+        assert_eq!(ok["content"].as_object().map(serde_json::Map::len), Some(1), "{path}");
+        let description = item["get"]["description"].as_str().expect("a description");
+        for (suffix, media_type) in [
+            (".csv", "text/csv"),
+            (".ndjson", "application/x-ndjson"),
+            (".partial.json", "application/vnd.duban.partial+json"),
+        ] {
+            let sibling = &paths[&format!("{path}{suffix}")]["get"];
+            let content = sibling["responses"]["200"]["content"].as_object().expect("content");
+            assert_eq!(content.keys().collect::<Vec<_>>(), [media_type], "{path}{suffix}");
+            assert!(description.contains(&format!("{path}{suffix}")), "{path} does not point to {suffix}");
+        }
+        let partial = &paths[&format!("{path}.partial.json")]["get"];
+        let schema = partial["responses"]["200"]["content"]["application/vnd.duban.partial+json"]["schema"]["$ref"]
+            .as_str()
+            .expect("a partial page");
+        let name = schema.trim_start_matches("#/components/schemas/");
+        assert_eq!(name, format!("PartialPage_{record}"));
+        let items = &spec["components"]["schemas"][name]["properties"]["items"]["items"];
+        let properties = items["properties"].as_object().expect("the record's properties");
+        assert!(properties.len() > 2, "{name}: the items are typed");
+        let resolve = |parameter: &Value| match parameter["$ref"].as_str() {
+            Some(reference) => {
+                spec["components"]["parameters"][reference.trim_start_matches("#/components/parameters/")].clone()
+            }
+            None => parameter.clone(),
+        };
+        let parameters: Vec<Value> =
+            partial["parameters"].as_array().expect("parameters").iter().map(resolve).collect();
+        let fields = parameters.iter().find(|p| p["name"] == "fields").expect("fields");
+        assert_eq!(fields["required"], true);
+        assert_eq!((fields["style"].as_str(), fields["explode"].as_bool()), (Some("form"), Some(false)));
+        let names: Vec<&str> =
+            fields["schema"]["items"]["enum"].as_array().expect("an enum").iter().filter_map(Value::as_str).collect();
+        assert_eq!(names, properties.keys().map(String::as_str).collect::<Vec<_>>(), "{path}: fields");
+    }
+    assert!(lists >= 16, "{lists} lists");
+    // `sort` and `include` are arrays of the values a list takes.
+    let sort = &spec["components"]["parameters"]
+        .as_object()
+        .expect("parameters")
+        .iter()
+        .find(|(name, p)| {
+            name.starts_with("sort.")
+                && p["schema"]["items"]["enum"].as_array().is_some_and(|e| e.contains(&Value::from("-progress")))
+        })
+        .expect("an item list's sort")
+        .1;
+    assert_eq!(sort["schema"]["type"], "array");
+    assert_eq!((sort["style"].as_str(), sort["explode"].as_bool()), (Some("form"), Some(false)));
+}
+
+/// The fixed values and the headers a client can count on are in the document: the token type, a
+/// changed field's values, `ETag` and `Location` where the server always sends them.
+#[test]
+fn fixed_values_and_headers_always_sent_are_documented_as_such() {
+    let spec: Value = serde_json::from_str(api::http::openapi::json()).expect("the document is JSON");
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(schemas["TokenOut"]["properties"]["token_type"]["$ref"], "#/components/schemas/TokenType");
+    assert_eq!(schemas["TokenType"]["enum"], serde_json::json!(["Bearer"]));
+    for side in ["before", "after"] {
+        let types = &schemas["FieldChange"]["properties"][side]["oneOf"];
+        assert_eq!(types.as_array().map(Vec::len), Some(6), "FieldChange.{side}: one of every JSON type");
+    }
+    let header = |path: &str, method: &str, status: &str, name: &str| {
+        spec["paths"][path][method]["responses"][status]["headers"][name]["required"].clone()
+    };
+    for (path, method, status) in [
+        ("/api/v1/work-items/{id}", "get", "200"),
+        ("/api/v1/work-items/{id}", "patch", "200"),
+        ("/api/v1/work-items/{id}", "put", "200"),
+        ("/api/v1/work-items", "post", "201"),
+        ("/api/v1/reports/{id}", "patch", "200"),
+        ("/api/v1/cities/{id}", "get", "200"),
+    ] {
+        assert_eq!(header(path, method, status, "ETag"), true, "{method} {path} {status}: ETag");
+    }
+    for path in ["/api/v1/work-items", "/api/v1/documents", "/api/v1/work-items/{id}/reports"] {
+        assert_eq!(header(path, "post", "201", "Location"), true, "POST {path}: Location");
+    }
+}
+
+/// The main operations show what they answer, per status, from the seed data: the list, one
+/// item, a PATCH of the progress alone (Swagger UI's "Try it out" fills in the first example), a
+/// create, stats, the feed, the change feed, and each error its own problem. (`.ci/contract` checks
+/// every example against its schema.)
+#[test]
+fn main_operations_show_an_example_per_status() {
+    let spec: Value = serde_json::from_str(api::http::openapi::json()).expect("the document is JSON");
+    let example = |path: &str, method: &str, status: &str| -> Value {
+        let content = spec["paths"][path][method]["responses"][status]["content"].as_object().cloned();
+        let media = content.and_then(|c| c.into_iter().next()).map(|(_, media)| media).unwrap_or_default();
+        let examples = media["examples"].as_object().cloned().unwrap_or_default();
+        examples.into_iter().next().map(|(_, e)| e["value"].clone()).unwrap_or_default()
+    };
+    let mut problems = Vec::new();
+    for (path, method, statuses) in [
+        ("/api/v1/work-items", "get", &["200", "400"][..]),
+        ("/api/v1/work-items/{id}", "get", &["200", "404"]),
+        ("/api/v1/work-items/{id}", "patch", &["200", "401", "403", "412", "422"]),
+        ("/api/v1/work-items", "post", &["201", "422"]),
+        ("/api/v1/stats/work-items", "get", &["200"]),
+        ("/api/v1/feeds/work-items", "get", &["200"]),
+        ("/api/v1/changes", "get", &["200"]),
+    ] {
+        for status in statuses {
+            let value = example(path, method, status);
+            assert!(value.is_object(), "{method} {path} {status} has no example");
+            if status.starts_with('4') {
+                assert_eq!(value["status"], status.parse::<u16>().expect("a status"), "{method} {path} {status}");
+                problems.push(value);
+            }
+        }
+    }
+    let kinds: BTreeSet<String> = problems.iter().map(|p| p["type"].to_string()).collect();
+    assert!(kinds.len() >= 6, "each error has its own example: {kinds:?}");
+    let fields = &example("/api/v1/work-items/{id}", "patch", "422")["errors"][0]["field"];
+    assert_eq!(fields, "units[0].unit", "a 422 names the field's path");
+    let first_body =
+        spec["paths"]["/api/v1/work-items/{id}"]["patch"]["requestBody"]["content"]["application/json"]["examples"]
+            .as_object()
+            .and_then(|examples| examples.values().next().cloned())
+            .expect("a PATCH example");
+    assert_eq!(first_body["value"], serde_json::json!({ "progress": 40 }), "the first PATCH changes the progress only");
+    let page = example("/api/v1/work-items", "get", "200");
+    assert_eq!(page["items"][0]["city"]["code"], "331083", "seed data: {page}");
 }

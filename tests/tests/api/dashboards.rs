@@ -39,6 +39,8 @@ on_both_backends!(
     cursors_belong_to_their_sort_and_skip_with_offsets,
     csv_export_reads_back_as_the_json_rows,
     ndjson_lines_parse_to_the_json_items,
+    every_list_answers_the_same_rows_at_its_csv_ndjson_and_partial_json_paths,
+    partial_json_needs_fields_that_the_record_has,
     stats_of_every_grouping_match_counts_made_from_the_lists,
     stats_of_units_with_filters_count_only_the_matching_rows,
     stats_follow_status_and_progress_changes,
@@ -920,6 +922,124 @@ async fn ndjson_lines_parse_to_the_json_items(backend: Backend) {
     assert_eq!(Value::Array(lines), json["items"]);
     assert_eq!(json["items"][0]["seq"], 134);
     app.get_problem("/api/v1/work-items", &[("format", "xml")], StatusCode::BAD_REQUEST).await;
+}
+
+/// A concrete URL of each list the document serves (a list under a resource takes one of the seed's).
+async fn every_list_path(app: &TestApp) -> Vec<String> {
+    let spec = app.get_ok("/api-docs/openapi.json", &[]).await;
+    let item =
+        app.get_ok("/api/v1/work-items", &[("limit", "1")]).await["items"][0]["id"].as_str().expect("id").to_owned();
+    let project = app.get_ok("/api/v1/livelihood-projects", &[("limit", "1")]).await["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut paths = Vec::new();
+    for (path, operations) in spec["paths"].as_object().expect("paths") {
+        let schema = &operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+        if !schema.as_str().is_some_and(|s| s.starts_with("#/components/schemas/Page_")) {
+            continue;
+        }
+        // Revisions and reports of the items; the other resources' revisions work alike (one route each).
+        let concrete = match path.as_str() {
+            p if p.starts_with("/api/v1/work-items/{id}/") => p.replace("{id}", &item),
+            p if p.starts_with("/api/v1/livelihood-projects/{id}/") => p.replace("{id}", &project),
+            p if p.contains('{') => continue,
+            p => p.to_owned(),
+        };
+        paths.push(concrete);
+    }
+    paths
+}
+
+async fn every_list_answers_the_same_rows_at_its_csv_ndjson_and_partial_json_paths(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.admin_token().await;
+    let get = |path: String| {
+        // The reports owed are reckoned for a period, which the list requires.
+        let period = if path.contains("/reports/missing") { "2021-Q2" } else { "" };
+        let mut query = vec![("limit", "7")];
+        query.extend((!period.is_empty()).then_some(("period", period)));
+        let request = app.client.get(format!("{}{path}", app.address)).bearer_auth(&token).query(&query);
+        async move { request.send().await.expect("sent") }
+    };
+    let content_type = |response: &reqwest::Response| {
+        response.headers()["content-type"].to_str().expect("ascii").split(';').next().unwrap_or_default().to_owned()
+    };
+    let paths = every_list_path(&app).await;
+    assert!(paths.len() >= 13, "every list: {paths:?}");
+    // The seed has no progress reports; every other list has rows.
+    let mut with_rows = 0;
+    let lists = paths.len();
+    for path in paths {
+        let json = get(path.clone()).await;
+        assert_eq!(content_type(&json), "application/json", "{path}");
+        let json: Value = json.json().await.expect("JSON");
+        let items = json["items"].as_array().expect("items");
+        with_rows += usize::from(!items.is_empty());
+
+        let ndjson = get(format!("{path}.ndjson")).await;
+        assert_eq!(ndjson.status(), StatusCode::OK, "{path}.ndjson");
+        assert_eq!(content_type(&ndjson), "application/x-ndjson", "{path}.ndjson");
+        let body = ndjson.text().await.expect("a body");
+        let lines: Vec<Value> = body.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+        assert_eq!(&lines, items, "{path}.ndjson");
+
+        let csv = get(format!("{path}.csv")).await;
+        assert_eq!(csv.status(), StatusCode::OK, "{path}.csv");
+        assert_eq!(content_type(&csv), "text/csv", "{path}.csv");
+        let body = csv.text().await.expect("a body");
+        let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+        let headers = reader.headers().expect("a header").clone();
+        let id_column = headers.iter().position(|h| h == "id");
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+        assert_eq!(rows.len(), items.len(), "{path}.csv");
+        if let Some(column) = id_column {
+            let csv_ids: Vec<&str> = rows.iter().map(|r| r.get(column).expect("an id")).collect();
+            let json_ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().expect("id")).collect();
+            assert_eq!(csv_ids, json_ids, "{path}.csv");
+        }
+
+        let first = items.first().and_then(Value::as_object);
+        let field = first.and_then(|record| record.keys().find(|k| *k != "id")).map_or("id", String::as_str).to_owned();
+        let partial = get(format!("{path}.partial.json?fields={field}")).await;
+        assert_eq!(partial.status(), StatusCode::OK, "{path}.partial.json");
+        assert_eq!(content_type(&partial), "application/vnd.duban.partial+json", "{path}.partial.json");
+        let partial: Value = partial.json().await.expect("JSON");
+        let picked: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let kept = item.as_object().expect("a record").iter().filter(|(k, _)| *k == "id" || **k == field);
+                Value::Object(kept.map(|(k, v)| (k.clone(), v.clone())).collect())
+            })
+            .collect();
+        assert_eq!(partial["items"], Value::Array(picked), "{path}.partial.json");
+        assert_eq!(partial["total"], json["total"], "{path}.partial.json");
+    }
+    assert!(with_rows >= lists - 4, "{with_rows} of {lists} lists have rows");
+}
+
+async fn partial_json_needs_fields_that_the_record_has(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let problem = app.get_problem("/api/v1/work-items.partial.json", &[], StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["errors"][0]["field"], "fields", "{problem}");
+    for fields in ["colour", "seq,", "seq,,status", ""] {
+        let problem =
+            app.get_problem("/api/v1/work-items.partial.json", &[("fields", fields)], StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem["errors"][0]["field"], "fields", "{fields}: {problem}");
+        // The list's own path, for older clients, keeps to the same names.
+        app.get_problem("/api/v1/work-items", &[("fields", fields)], StatusCode::BAD_REQUEST).await;
+    }
+    // Each list knows its own records: a document has no `seq`.
+    app.get_problem("/api/v1/documents.partial.json", &[("fields", "seq")], StatusCode::BAD_REQUEST).await;
+    // The links of a suffixed list stay on its path.
+    let response = app.get("/api/v1/work-items.csv", &[("limit", "5")]).await;
+    let link = response.headers()["link"].to_str().expect("ascii").to_owned();
+    assert!(link.contains("/api/v1/work-items.csv?"), "{link}");
+    // Only reads take a suffix; what else names a list with one is refused as for the list.
+    let reply = app.client.post(format!("{}/api/v1/work-items.csv", app.address)).send().await.expect("sent");
+    assert_eq!(reply.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.headers()["allow"], "GET");
+    app.get_problem("/api/v1/work-items.xml", &[], StatusCode::NOT_FOUND).await;
 }
 
 /// Counts of a group of items, made here.

@@ -1,16 +1,71 @@
 //! List responses: records as JSON with `include`d resources embedded and `fields` picked, in
 //! the representation asked for (JSON, CSV, NDJSON), with RFC 8288 `Link` and `X-Total-Count`.
+//!
+//! Each list is also served at its path with a suffix ([`Representation`]): `.csv`, `.ndjson` and
+//! `.partial.json`, each one operation of the document with one media type, so that a client that
+//! asks for JSON gets one type. The `representation` middleware turns such a request into the list's
+//! own and leaves a [`ListShape`] for [`list_response`].
 
-use actix_web::{HttpRequest, HttpResponse, http::header};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
     domain::{include, paging::Listing},
-    error::Result,
+    error::{ApiError, Result},
     http::{respond::csv::to_csv, state::AppState},
     views::page::{Format, ListOptions, PARTIAL_JSON, Page, PageLinks, TotalRelation},
 };
+
+/// A representation of a list served at the list's path with a suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Representation {
+    /// `.csv`: the records as CSV.
+    Csv,
+    /// `.ndjson`: one JSON record per line.
+    Ndjson,
+    /// `.partial.json`: the JSON page with only the fields named in `fields` (which it requires).
+    Partial,
+}
+
+impl Representation {
+    pub const ALL: [Self; 3] = [Self::Csv, Self::Ndjson, Self::Partial];
+
+    /// The suffix of the path that serves it.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Csv => ".csv",
+            Self::Ndjson => ".ndjson",
+            Self::Partial => ".partial.json",
+        }
+    }
+
+    /// The one media type its operation documents.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv",
+            Self::Ndjson => "application/x-ndjson",
+            Self::Partial => PARTIAL_JSON,
+        }
+    }
+
+    fn format(self) -> Format {
+        match self {
+            Self::Csv => Format::Csv,
+            Self::Ndjson => Format::Ndjson,
+            Self::Partial => Format::Json,
+        }
+    }
+}
+
+/// What the `representation` middleware learnt from the document about a list request: the
+/// representation its path's suffix chose (none on the list's own path), and the top-level fields
+/// of the list's records, which are what `fields` may name.
+#[derive(Debug, Clone)]
+pub struct ListShape {
+    pub representation: Option<Representation>,
+    pub fields: &'static [String],
+}
 
 /// Responds with a list: records serialised, `include`d resources embedded in full (`city`
 /// replaces the city reference, `document` is added beside `document_id`), then shaped by the
@@ -22,23 +77,46 @@ pub async fn list_response<T: Serialize>(
     listing: Listing<T>,
     includable: &[&str],
 ) -> Result<HttpResponse> {
+    let shape = req.extensions().get::<ListShape>().cloned();
+    let fields = wanted_fields(options.fields.as_deref(), shape.as_ref())?;
     let mut listing = listing.map(|item| serde_json::to_value(item).unwrap_or(Value::Null));
     include::embed(&state.db, &mut listing.items, options.include.as_deref(), includable).await?;
-    Ok(page_response(listing, req, options))
+    Ok(page_response(listing, req, options, shape.and_then(|s| s.representation), fields.as_deref()))
 }
 
-/// Turns records into JSON, then applies `fields` (keeping `id`).
-pub fn pick_fields(mut record: Value, fields: Option<&str>) -> Value {
-    let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else { return record };
-    let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
+/// The fields `fields` names, checked against the record's (`shape`): an unknown or empty name is
+/// a 400, and so is a missing `fields` on `.partial.json`, whose whole point it is.
+fn wanted_fields<'a>(fields: Option<&'a str>, shape: Option<&ListShape>) -> Result<Option<Vec<&'a str>>> {
+    let partial = shape.is_some_and(|s| s.representation == Some(Representation::Partial));
+    let Some(fields) = fields else {
+        return match partial {
+            true => Err(ApiError::bad_field("fields", "name the fields to keep, comma-separated")),
+            false => Ok(None),
+        };
+    };
+    let wanted: Vec<&str> = fields.split(',').collect();
+    let known = shape.map(|s| s.fields);
+    if let Some(unknown) = wanted.iter().find(|f| f.is_empty() || known.is_some_and(|k| !k.iter().any(|n| n == *f))) {
+        let allowed = known.map(|k| k.join(", ")).unwrap_or_default();
+        return Err(ApiError::bad_field("fields", format!("unknown field `{unknown}`; use one of {allowed}")));
+    }
+    Ok(Some(wanted))
+}
+
+/// Keeps the `fields` of a record (and its `id`).
+pub fn pick_fields(mut record: Value, fields: Option<&[&str]>) -> Value {
+    let Some(wanted) = fields else { return record };
     if let Value::Object(map) = &mut record {
         map.retain(|key, _| key == "id" || wanted.contains(&key.as_str()));
     }
     record
 }
 
-/// Which format a list response takes: `format=` wins over `Accept`.
-fn negotiate(req: &HttpRequest, options: &ListOptions) -> Format {
+/// Which format a list response takes: the path's suffix, else `format=`, else `Accept`.
+fn negotiate(req: &HttpRequest, options: &ListOptions, representation: Option<Representation>) -> Format {
+    if let Some(representation) = representation {
+        return representation.format();
+    }
     if let Some(format) = options.format {
         return format;
     }
@@ -52,34 +130,48 @@ fn negotiate(req: &HttpRequest, options: &ListOptions) -> Format {
     }
 }
 
-/// The request's path and query with the paging parameters replaced.
-fn link(req: &HttpRequest, replace: &[(&str, String)]) -> String {
+/// The request's path (with the suffix it was asked with) and query with the paging parameters
+/// replaced.
+fn link(req: &HttpRequest, representation: Option<Representation>, replace: &[(&str, String)]) -> String {
     let mut pairs: Vec<(String, String)> = serde_html_form::from_str::<Vec<(String, String)>>(req.query_string())
         .unwrap_or_default()
         .into_iter()
         .filter(|(key, _)| !["offset", "cursor"].contains(&key.as_str()) && !replace.iter().any(|(k, _)| k == key))
         .collect();
     pairs.extend(replace.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-    format!("{}?{}", req.path(), serde_html_form::to_string(&pairs).unwrap_or_default())
+    let suffix = representation.map_or("", Representation::suffix);
+    format!("{}{suffix}?{}", req.path(), serde_html_form::to_string(&pairs).unwrap_or_default())
 }
 
 /// Links to the first, previous and next pages of `listing`.
-fn links(listing: &Listing<Value>, req: &HttpRequest, next_cursor: Option<&str>) -> PageLinks {
-    let first = link(req, &[("offset", "0".to_owned())]);
+fn links(
+    listing: &Listing<Value>,
+    req: &HttpRequest,
+    representation: Option<Representation>,
+    next_cursor: Option<&str>,
+) -> PageLinks {
+    let link = |replace: &[(&str, String)]| link(req, representation, replace);
+    let first = link(&[("offset", "0".to_owned())]);
     let prev = (!listing.by_cursor && listing.offset > 0)
-        .then(|| link(req, &[("offset", listing.offset.saturating_sub(listing.limit).to_string())]));
+        .then(|| link(&[("offset", listing.offset.saturating_sub(listing.limit).to_string())]));
     let next = match (listing.by_cursor, next_cursor) {
-        (true, Some(cursor)) => Some(link(req, &[("cursor", cursor.to_owned())])),
-        (false, _) if listing.has_more => Some(link(req, &[("offset", (listing.offset + listing.limit).to_string())])),
+        (true, Some(cursor)) => Some(link(&[("cursor", cursor.to_owned())])),
+        (false, _) if listing.has_more => Some(link(&[("offset", (listing.offset + listing.limit).to_string())])),
         _ => None,
     };
     PageLinks { first, prev, next }
 }
 
 /// The page in the negotiated format, with `Link` and `X-Total-Count` headers.
-fn page_response(listing: Listing<Value>, req: &HttpRequest, options: &ListOptions) -> HttpResponse {
+fn page_response(
+    listing: Listing<Value>,
+    req: &HttpRequest,
+    options: &ListOptions,
+    representation: Option<Representation>,
+    fields: Option<&[&str]>,
+) -> HttpResponse {
     let next_cursor = listing.next_cursor();
-    let links = links(&listing, req, next_cursor.as_deref());
+    let links = links(&listing, req, representation, next_cursor.as_deref());
     let mut response = HttpResponse::Ok();
     let mut link_header = vec![format!("<{}>; rel=\"first\"", links.first)];
     link_header.extend(links.prev.iter().map(|l| format!("<{l}>; rel=\"prev\"")));
@@ -93,12 +185,11 @@ fn page_response(listing: Listing<Value>, req: &HttpRequest, options: &ListOptio
         true => TotalRelation::Gte,
         false => TotalRelation::Eq,
     });
-    let items: Vec<Value> =
-        listing.items.into_iter().map(|item| pick_fields(item, options.fields.as_deref())).collect();
-    match negotiate(req, options) {
+    let items: Vec<Value> = listing.items.into_iter().map(|item| pick_fields(item, fields)).collect();
+    match negotiate(req, options, representation) {
         Format::Json => {
             // Picked fields no longer fit the record schema: say so in the media type.
-            if options.fields.is_some() {
+            if fields.is_some() {
                 response.content_type(PARTIAL_JSON);
             }
             response.json(Page {

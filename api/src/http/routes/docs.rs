@@ -6,9 +6,9 @@ use std::{collections::BTreeMap, marker::PhantomData};
 use utoipa::{
     IntoResponses, ToSchema,
     openapi::{
-        ContentBuilder, HeaderBuilder, KnownFormat, Object, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder,
-        SchemaFormat, Type,
-        path::{Parameter, ParameterBuilder, ParameterIn},
+        ArrayBuilder, ContentBuilder, HeaderBuilder, KnownFormat, Object, ObjectBuilder, Ref, RefOr, Required,
+        ResponseBuilder, SchemaFormat, Type,
+        path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle},
         response::Response,
     },
 };
@@ -17,7 +17,7 @@ use crate::views::{
     cities::CityOut,
     documents::DocumentOut,
     items::{LivelihoodProjectOut, WorkItemOut},
-    page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PARTIAL_JSON},
+    page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET},
     people::{LeaderOut, UnitOut},
     problem::Problem,
     reports::{MissingReportOut, ReportOut},
@@ -55,7 +55,21 @@ pub fn list_options(
     let text = |pattern: String| ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).build();
     let choice =
         |values: &[&str]| ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.to_vec())).build();
-    let sort_field = format!("-?({})", sort_fields.join("|"));
+    // A comma-separated list of names (`style: form, explode: false`), which generated clients
+    // type as an array of the literals.
+    let names = |name: &str, description: String, values: Vec<String>| {
+        let items = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values));
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .style(Some(ParameterStyle::Form))
+            .explode(Some(false))
+            .schema(Some(ArrayBuilder::new().items(items).build()))
+            .build()
+    };
+    let sort_values = sort_fields.iter().flat_map(|field| [(*field).to_owned(), format!("-{field}")]).collect();
     let mut params = vec![
         query("limit", "Page size.".to_owned(), integer(1, Some(MAX_LIMIT as i64), DEFAULT_LIMIT as i64)),
         query(
@@ -73,7 +87,7 @@ pub fn list_options(
                 .to_owned(),
             text("^[A-Za-z0-9_-]+$".to_owned()),
         ),
-        query(
+        names(
             "sort",
             format!(
                 "Sort fields, comma-separated, `-` before one for descending: {}. Default `{}`. Ties are broken by \
@@ -81,7 +95,7 @@ pub fn list_options(
                 sort_fields.join(", "),
                 default_sort
             ),
-            text(format!("^{sort_field}(,{sort_field})*$")),
+            sort_values,
         ),
     ];
     if representations {
@@ -95,26 +109,13 @@ pub fn list_options(
                 .to_owned(),
             choice(&["auto", "exact", "none"]),
         ));
-        params.push(query(
-            "fields",
-            "Only these top-level fields of each record, comma-separated (`id` is always kept); the page is then \
-             `application/vnd.duban.partial+json`."
-                .to_owned(),
-            text("^[a-z_]+(,[a-z_]+)*$".to_owned()),
-        ));
         if !includes.is_empty() {
-            let include = format!("({})", includes.join("|"));
-            params.push(query(
+            params.push(names(
                 "include",
                 format!("Embed related resources in full, comma-separated: {}.", includes.join(", ")),
-                text(format!("^{include}(,{include})*$")),
+                includes.iter().map(|include| (*include).to_owned()).collect(),
             ));
         }
-        params.push(query(
-            "format",
-            "`json` (default), `csv` (UTF-8 with BOM) or `ndjson`; also chosen by the `Accept` header.".to_owned(),
-            choice(&["json", "csv", "ndjson"]),
-        ));
     }
     params
 }
@@ -236,13 +237,13 @@ listed! {
 }
 
 /// The 200 response of a list of `T`: the page as JSON (`Page_T`, registered with the document's
-/// components), CSV, NDJSON, or partial JSON with `fields`, and the `Link` and `X-Total-Count`
-/// headers.
+/// components), with the `Link` and `X-Total-Count` headers. Its CSV, NDJSON and partial JSON are
+/// operations of their own, which the document derives from this one (`openapi.rs`,
+/// `list_representations`).
 pub struct ListOk<T>(PhantomData<T>);
 
 impl<T: Listed> IntoResponses for ListOk<T> {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let text = || ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::String))).build();
         let header = |description: &str| {
             HeaderBuilder::new()
                 .schema(ObjectBuilder::new().schema_type(Type::String))
@@ -250,7 +251,6 @@ impl<T: Listed> IntoResponses for ListOk<T> {
                 .build()
         };
         let page = ContentBuilder::new().schema(Some(Ref::from_schema_name(format!("Page_{}", T::name())))).build();
-        let partial = ContentBuilder::new().schema(Some(Ref::from_schema_name("PartialPage"))).build();
         let response = ResponseBuilder::new()
             .description(format!("A page of {}", T::PLURAL))
             .header("Link", header("RFC 8288 links to the first, previous and next pages"))
@@ -259,9 +259,6 @@ impl<T: Listed> IntoResponses for ListOk<T> {
                 header("All matches, exactly; absent with count=none and when the count stopped at the limit"),
             )
             .content("application/json", page)
-            .content("text/csv", text())
-            .content("application/x-ndjson", text())
-            .content(PARTIAL_JSON, partial)
             .build();
         BTreeMap::from([("200".to_owned(), RefOr::T(response))])
     }

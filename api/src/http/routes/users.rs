@@ -22,7 +22,7 @@ use crate::{
     views::{
         problem::Problem,
         revisions::NoFilters,
-        users::{TokenOut, TokenRequest, UserIn, UserOut, UserPatch},
+        users::{TokenOut, TokenRequest, TokenType, UserIn, UserOut, UserPatch},
     },
 };
 
@@ -86,7 +86,7 @@ pub async fn create_token(
         users::issue_token(&state.db, &state.tokens, input.username.trim(), input.password, client, Utc::now()).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenOut {
         access_token: token,
-        token_type: "Bearer",
+        token_type: TokenType::Bearer,
         expires_in: state.tokens.ttl_seconds,
     }))
 }
