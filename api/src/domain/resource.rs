@@ -102,8 +102,12 @@ pub trait Resource: 'static {
 
 /// A strong entity tag of a representation: a digest of its JSON.
 pub fn etag<T: Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    let digest = Sha256::digest(&json);
+    etag_of_json(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// The entity tag of a representation already serialised (see [`etag`]).
+pub fn etag_of_json(json: &[u8]) -> String {
+    let digest = Sha256::digest(json);
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }

@@ -62,11 +62,21 @@ fn tag_prefix(request_digest: &str, head: Head) -> String {
     format!("\"c{}-{request_digest}-", head.seq)
 }
 
-/// Routes whose handlers read the change log's head in the statement that reads the resource and
-/// hand it over in the response's extensions, so that a GET of one item is one round trip. The
-/// others need the head read before their body: a list tag must never name a head newer than the
-/// body it was computed from, or a later revalidation would keep a stale body.
-const READ_THEIR_OWN_HEAD: [&str; 2] = ["/api/v1/work-items/{id}", "/api/v1/livelihood-projects/{id}"];
+/// The routes (`…/{id}` under these prefixes) whose handlers read the change log's head in the
+/// statement that reads the resource and hand it over in the response's extensions, so that a GET
+/// of one item is one round trip. The others need the head read before their body: a list tag
+/// must never name a head newer than the body it was computed from, or a later revalidation would
+/// keep a stale body.
+const READ_THEIR_OWN_HEAD: [&str; 2] = ["/api/v1/work-items/", "/api/v1/livelihood-projects/"];
+
+/// Whether `path` is one of the `{id}` routes of [`READ_THEIR_OWN_HEAD`]. A prefix test, not
+/// `match_pattern`: matching a path against the whole resource map before routing cost 4% of the
+/// CPU of a GET of one item (callgrind).
+fn reads_its_own_head(path: &str) -> bool {
+    READ_THEIR_OWN_HEAD
+        .iter()
+        .any(|prefix| path.strip_prefix(prefix).is_some_and(|id| !id.is_empty() && !id.contains('/')))
+}
 
 /// The digest of a body, as the last part of a list tag.
 fn body_digest(bytes: &[u8]) -> String {
@@ -136,7 +146,7 @@ pub async fn conditional_get(
         }
         _ => return Ok(drop_body(next.call(req).await?.map_into_boxed_body())),
     };
-    let reads_own_head = req.match_pattern().is_some_and(|pattern| READ_THEIR_OWN_HEAD.contains(&pattern.as_str()));
+    let reads_own_head = reads_its_own_head(req.path());
     let head_first = if reads_own_head {
         None
     } else {
@@ -225,5 +235,16 @@ mod tests {
         assert!(names_this_body(tag, "abcdef"));
         assert!(!names_this_body(tag, "abcdee"));
         assert!(!names_this_body("\"abcdef\"", "abcdef"), "a single resource's tag is not a list tag");
+    }
+
+    #[test]
+    fn only_single_items_read_their_own_head() {
+        assert!(reads_its_own_head("/api/v1/work-items/01a203f7-126b-7565-9023-c0a0216e523c"));
+        assert!(reads_its_own_head("/api/v1/livelihood-projects/x"));
+        assert!(!reads_its_own_head("/api/v1/work-items"));
+        assert!(!reads_its_own_head("/api/v1/work-items/"));
+        assert!(!reads_its_own_head("/api/v1/work-items.csv"));
+        assert!(!reads_its_own_head("/api/v1/work-items/01a2/revisions"));
+        assert!(!reads_its_own_head("/api/v1/documents/01a2"));
     }
 }

@@ -14,13 +14,12 @@ use crate::{
             write::{LivelihoodProjects, WorkItems},
         },
         paging::PageRequest,
-        resource::Tagged,
     },
     error::Result,
     http::{
         extract::list::ListRequest,
         extract::reading::ReadState,
-        respond::{list::list_response, resource::tagged_at},
+        respond::{list::list_response, resource::ok_with_etag_at},
         routes::docs::{GetErrors, ItemListOptions, ListErrors, ListOk},
         state::AppState,
     },
@@ -47,7 +46,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
 /// One item with its tag, read with the change log's head in one statement.
 async fn get<T: Serialize + From<ItemRecord>>(state: &AppState, kind: ItemKind, id: Uuid) -> Result<HttpResponse> {
     let (record, head) = domain::items::read::get_at_head(&state.db, kind, id).await?;
-    Ok(tagged_at(Tagged::new(T::from(record)), head))
+    Ok(ok_with_etag_at(&T::from(record), head))
 }
 
 /// List key work items
