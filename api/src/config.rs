@@ -18,6 +18,9 @@ fn parse_unit_role(value: &str) -> Result<UnitRole, String> {
         .map_err(|_| format!("unknown unit role `{value}`: use lead, responsible or cooperating"))
 }
 
+/// How many matches `count=auto` counts exactly unless `COUNT_LIMIT` says otherwise.
+pub const DEFAULT_COUNT_LIMIT: u64 = 10_000;
+
 /// The SQLite database `duban` uses when nothing else is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://duban.db?mode=rwc";
 
@@ -124,7 +127,8 @@ pub struct ServeConfig {
     pub clock_date: Option<chrono::NaiveDate>,
     /// How many matches a list counts exactly by default (`count=auto`); past it `total` is this
     /// number with `total_relation: "gte"`, so that a broad search never counts a million rows.
-    #[arg(long, env = "COUNT_LIMIT", default_value_t = crate::views::page::DEFAULT_COUNT_LIMIT)]
+    /// (The same default as `views::page::DEFAULT_COUNT_LIMIT`, which this layer may not name.)
+    #[arg(long, env = "COUNT_LIMIT", default_value_t = DEFAULT_COUNT_LIMIT)]
     pub count_limit: u64,
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
@@ -215,7 +219,7 @@ impl Config {
                 shutdown_grace_ms: 30_000,
                 reporter_unit_roles: DEFAULT_REPORTING_ROLES.to_vec(),
                 clock_date: None,
-                count_limit: crate::views::page::DEFAULT_COUNT_LIMIT,
+                count_limit: DEFAULT_COUNT_LIMIT,
                 rate_limit: RateLimitConfig::off(),
             },
         }

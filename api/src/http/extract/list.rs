@@ -47,3 +47,14 @@ pub fn split_params(query: &str, names: &[&str]) -> Result<(String, String)> {
     let encode = |pairs: Vec<(String, String)>| serde_html_form::to_string(pairs).unwrap_or_default();
     Ok((encode(named), encode(others)))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{config, views::page};
+
+    #[test]
+    fn the_configured_count_limit_defaults_to_the_lists_default() {
+        // `config` may not name `views`: the two constants are kept equal here.
+        assert_eq!(config::DEFAULT_COUNT_LIMIT, page::DEFAULT_COUNT_LIMIT);
+    }
+}
