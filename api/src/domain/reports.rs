@@ -713,7 +713,8 @@ fn period_start(backend: DbBackend, interval: Interval, day: Expr) -> Expr {
 /// Two levels of grouping, so that no count needs DISTINCT: the inner one makes one row per
 /// bucket, group and item (its reports, their progress summed, whether one of them says
 /// completed, whether one of them is overdue); the outer one adds those rows up per bucket and
-/// group, where counting rows counts items. Its result has one row per bucket and group.
+/// group, where counting rows counts items. Its result has one row per bucket and group, named
+/// after the group.
 pub async fn trends(
     db: &impl ConnectionTrait,
     filter: &ReportFilter,
@@ -748,22 +749,34 @@ pub async fn trends(
         // Items without a leader have no group by leader.
         .and_where(group_column.clone().is_not_null())
         .cond_where(filter.condition())
-        .add_group_by([period, group_column, report(R::ItemId)]);
+        // Item first: the reports and items can then come in item order from their indexes and
+        // be grouped as they come, with no sort of every report (see migration 10).
+        .add_group_by([report(R::ItemId), period, group_column]);
     let per_item_alias = Alias::new("per_item");
     let of_item = |column: &str| Expr::col((per_item_alias.clone(), Alias::new(column)));
     let total = |column: &str| Func::cast_as(Func::sum(of_item(column)), Alias::new("bigint"));
-    let statement = Query::select()
+    let mut per_bucket = Query::select();
+    per_bucket
         .expr_as(of_item("period_start"), Alias::new("period_start"))
         .expr_as(of_item("group_id"), Alias::new("group_id"))
-        .expr_as(Func::max(Expr::col((group_table.clone(), Alias::new("name")))), Alias::new("group_name"))
         .expr_as(total("reports"), Alias::new("reports"))
         .expr_as(total("progress_sum"), Alias::new("progress_sum"))
         .expr_as(Func::cast_as(Func::count(Expr::col(Asterisk)), Alias::new("bigint")), Alias::new("items"))
         .expr_as(total("completed"), Alias::new("completed"))
         .expr_as(total("overdue"), Alias::new("overdue"))
         .from_subquery(per_item, per_item_alias.clone())
-        .inner_join(group_table.clone(), of_item("group_id").equals((group_table, Alias::new("id"))))
-        .add_group_by([of_item("period_start"), of_item("group_id")])
+        .add_group_by([of_item("period_start"), of_item("group_id")]);
+    // The groups' names are joined to the few buckets, not to every report: joined earlier, the
+    // planner may sort all the reports once more.
+    let per_bucket_alias = Alias::new("per_bucket");
+    let statement = Query::select()
+        .column((per_bucket_alias.clone(), Asterisk))
+        .expr_as(Expr::col((group_table.clone(), Alias::new("name"))), Alias::new("group_name"))
+        .from_subquery(per_bucket, per_bucket_alias.clone())
+        .inner_join(
+            group_table.clone(),
+            Expr::col((per_bucket_alias, Alias::new("group_id"))).equals((group_table, Alias::new("id"))),
+        )
         .take();
     let rows = TrendRow::find_by_statement(db.get_database_backend().build(&statement)).all(db).await?;
     let mut buckets: Vec<TrendBucketOut> = rows
