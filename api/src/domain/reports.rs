@@ -7,9 +7,9 @@ use entity::{city, city::ReportingCycle, item, item::ItemKind, item_unit, item_u
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select,
-    sea_query::{Expr, Query},
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    sea_query::{Expr, IntoIden, Query},
 };
 use uuid::Uuid;
 use validator::Validate;
@@ -674,34 +674,47 @@ pub async fn missing(
     }))
 }
 
-/// A report with what a trend groups and counts it by.
+/// One bucket of a trend as the database counts it: the first day of its period and its group.
 #[derive(Debug, Clone, FromQueryResult)]
 struct TrendRow {
-    item_id: Uuid,
-    as_of: chrono::NaiveDate,
-    progress: i32,
-    status: item::Status,
-    due_on: chrono::NaiveDate,
-    city_id: Uuid,
-    city_name: String,
-    unit_id: Uuid,
-    unit_name: String,
-    leader_id: Option<Uuid>,
-    leader_name: Option<String>,
+    period_start: chrono::NaiveDate,
+    group_id: Uuid,
+    group_name: String,
+    reports: i64,
+    progress_sum: i64,
+    items: i64,
+    completed: i64,
+    overdue: i64,
 }
 
-#[derive(Default)]
-struct Bucket {
-    name: String,
-    reports: u64,
-    progress: i64,
-    items: std::collections::BTreeSet<Uuid>,
-    completed: std::collections::BTreeSet<Uuid>,
-    overdue: std::collections::BTreeSet<Uuid>,
+/// The first day of the month or quarter of `day`, a date column: the key trends group by. A
+/// date rather than its label, so that the database compares 4 bytes, not text; the label is made
+/// from it here ([`bucket_of`]). The only SQL that differs between the backends.
+fn period_start(backend: DbBackend, interval: Interval, day: Expr) -> Expr {
+    match (backend, interval) {
+        // Truncating a timestamp without time zone: the session's time zone plays no part.
+        (DbBackend::Postgres, Interval::Month) => {
+            Expr::cust_with_expr("CAST(date_trunc('month', CAST($1 AS timestamp)) AS date)", day)
+        }
+        (DbBackend::Postgres, Interval::Quarter) => {
+            Expr::cust_with_expr("CAST(date_trunc('quarter', CAST($1 AS timestamp)) AS date)", day)
+        }
+        // SQLite holds dates as `YYYY-MM-DD` text; its placeholders are `?`, taken in order.
+        (_, Interval::Month) => Expr::cust_with_expr("date(?, 'start of month')", day),
+        (_, Interval::Quarter) => Expr::cust_with_exprs(
+            "date(?, 'start of month', '-' || ((CAST(strftime('%m', ?) AS INTEGER) - 1) % 3) || ' months')",
+            [day.clone(), day],
+        ),
+    }
 }
 
-/// The reports `filter` selects, counted per interval of `as_of` and per group. Reads the
-/// matching reports' few columns in one statement and counts them here.
+/// The reports `filter` selects, counted per interval of `as_of` and per group, in the database.
+///
+/// Two levels of grouping, so that no count needs DISTINCT: the inner one makes one row per
+/// bucket, group and item (its reports, their progress summed, whether one of them says
+/// completed, whether one of them is overdue); the outer one adds those rows up per bucket and
+/// group, where counting rows counts items. Its result has one row per bucket and group, named
+/// after the group.
 pub async fn trends(
     db: &impl ConnectionTrait,
     filter: &ReportFilter,
@@ -709,56 +722,82 @@ pub async fn trends(
     group_by: TrendGroupBy,
 ) -> Result<ReportTrendsOut> {
     use progress_report::Column as R;
-    let rows = progress_report::Entity::find()
-        .select_only()
-        .columns([R::ItemId, R::AsOf, R::Progress, R::Status, R::CityId, R::UnitId])
-        .column_as(Expr::col((item::Entity, item::Column::DueOn)), "due_on")
-        .column_as(Expr::col((city::Entity, city::Column::Name)), "city_name")
-        .column_as(Expr::col((unit::Entity, unit::Column::Name)), "unit_name")
-        .column_as(Expr::col((item::Entity, item::Column::LeaderId)), "leader_id")
-        .column_as(Expr::col((entity::leader::Entity, entity::leader::Column::Name)), "leader_name")
-        .join(JoinType::InnerJoin, progress_report::Relation::Item.def())
-        .join(JoinType::InnerJoin, progress_report::Relation::City.def())
-        .join(JoinType::InnerJoin, progress_report::Relation::Unit.def())
-        .join(JoinType::LeftJoin, item::Relation::Leader.def())
-        .filter(filter.condition())
-        .into_model::<TrendRow>()
-        .all(db)
-        .await?;
-    let mut buckets: std::collections::BTreeMap<(String, Uuid), Bucket> = std::collections::BTreeMap::new();
-    for row in rows {
-        let (group, name) = match group_by {
-            TrendGroupBy::City => (row.city_id, row.city_name),
-            TrendGroupBy::Unit => (row.unit_id, row.unit_name),
-            TrendGroupBy::Leader => match row.leader_id.zip(row.leader_name) {
-                Some(leader) => leader,
-                None => continue,
-            },
-        };
-        let bucket = buckets.entry((bucket_of(row.as_of, interval), group)).or_default();
-        bucket.name = name;
-        bucket.reports += 1;
-        bucket.progress += i64::from(row.progress);
-        bucket.items.insert(row.item_id);
-        if row.status == item::Status::Completed {
-            bucket.completed.insert(row.item_id);
-        }
-        if row.as_of > row.due_on && !matches!(row.status, item::Status::Completed | item::Status::Cancelled) {
-            bucket.overdue.insert(row.item_id);
-        }
-    }
-    let mut out: Vec<TrendBucketOut> = buckets
+    use sea_orm::sea_query::{Alias, Asterisk, ExprTrait, Func};
+    let report = |column: R| Expr::col((progress_report::Entity, column));
+    let (group_column, group_table) = match group_by {
+        TrendGroupBy::City => (report(R::CityId), city::Entity.into_iden()),
+        TrendGroupBy::Unit => (report(R::UnitId), unit::Entity.into_iden()),
+        TrendGroupBy::Leader => (Expr::col((item::Entity, item::Column::LeaderId)), entity::leader::Entity.into_iden()),
+    };
+    let flag = |condition: Condition| Func::max(Expr::case(condition, 1).finally(0));
+    let is_status = |status: item::Status| report(R::Status).eq(status);
+    let overdue = Condition::all()
+        .add(report(R::AsOf).gt(Expr::col((item::Entity, item::Column::DueOn))))
+        .add(report(R::Status).is_not_in([item::Status::Completed, item::Status::Cancelled]));
+    let period = period_start(db.get_database_backend(), interval, report(R::AsOf));
+    let mut per_item = Query::select();
+    per_item
+        .expr_as(period.clone(), Alias::new("period_start"))
+        .expr_as(group_column.clone(), Alias::new("group_id"))
+        .expr_as(report(R::ItemId), Alias::new("item_id"))
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("reports"))
+        .expr_as(Func::sum(report(R::Progress)), Alias::new("progress_sum"))
+        .expr_as(flag(Condition::all().add(is_status(item::Status::Completed))), Alias::new("completed"))
+        .expr_as(flag(overdue), Alias::new("overdue"))
+        .from(progress_report::Entity)
+        .inner_join(item::Entity, report(R::ItemId).equals((item::Entity, item::Column::Id)))
+        // Items without a leader have no group by leader.
+        .and_where(group_column.clone().is_not_null())
+        .cond_where(filter.condition())
+        // Item first: the reports and items can then come in item order from their indexes and
+        // be grouped as they come, with no sort of every report (see migration 10).
+        .add_group_by([report(R::ItemId), period, group_column]);
+    let per_item_alias = Alias::new("per_item");
+    let of_item = |column: &str| Expr::col((per_item_alias.clone(), Alias::new(column)));
+    let total = |column: &str| Func::cast_as(Func::sum(of_item(column)), Alias::new("bigint"));
+    let mut per_bucket = Query::select();
+    per_bucket
+        .expr_as(of_item("period_start"), Alias::new("period_start"))
+        .expr_as(of_item("group_id"), Alias::new("group_id"))
+        .expr_as(total("reports"), Alias::new("reports"))
+        .expr_as(total("progress_sum"), Alias::new("progress_sum"))
+        .expr_as(Func::cast_as(Func::count(Expr::col(Asterisk)), Alias::new("bigint")), Alias::new("items"))
+        .expr_as(total("completed"), Alias::new("completed"))
+        .expr_as(total("overdue"), Alias::new("overdue"))
+        .from_subquery(per_item, per_item_alias.clone())
+        .add_group_by([of_item("period_start"), of_item("group_id")]);
+    // The groups' names are joined to the few buckets, not to every report: joined earlier, the
+    // planner may sort all the reports once more.
+    let per_bucket_alias = Alias::new("per_bucket");
+    let statement = Query::select()
+        .column((per_bucket_alias.clone(), Asterisk))
+        .expr_as(Expr::col((group_table.clone(), Alias::new("name"))), Alias::new("group_name"))
+        .from_subquery(per_bucket, per_bucket_alias.clone())
+        .inner_join(
+            group_table.clone(),
+            Expr::col((per_bucket_alias, Alias::new("group_id"))).equals((group_table, Alias::new("id"))),
+        )
+        .take();
+    let rows = TrendRow::find_by_statement(db.get_database_backend().build(&statement)).all(db).await?;
+    let mut buckets: Vec<TrendBucketOut> = rows
         .into_iter()
-        .map(|((period, id), b)| TrendBucketOut {
-            period,
-            group: TrendGroupOut { id, name: b.name },
-            reports: b.reports,
-            items: b.items.len() as u64,
-            average_progress: (b.progress as f64 / b.reports as f64 * 10.0).round() / 10.0,
-            completed: b.completed.len() as u64,
-            overdue: b.overdue.len() as u64,
+        .map(|row| TrendBucketOut {
+            period: bucket_of(row.period_start, interval),
+            group: TrendGroupOut { id: row.group_id, name: row.group_name },
+            reports: row.reports as u64,
+            items: row.items as u64,
+            average_progress: (row.progress_sum as f64 / row.reports as f64 * 10.0).round() / 10.0,
+            completed: row.completed as u64,
+            overdue: row.overdue as u64,
         })
         .collect();
-    out.sort_by(|a, b| a.period.cmp(&b.period).then_with(|| a.group.name.cmp(&b.group.name)));
-    Ok(ReportTrendsOut { interval, group_by, buckets: out })
+    // Sorted here: the database's collation would order the names differently on each backend.
+    buckets.sort_by(|a, b| {
+        (a.period.as_str(), a.group.name.as_str(), a.group.id).cmp(&(
+            b.period.as_str(),
+            b.group.name.as_str(),
+            b.group.id,
+        ))
+    });
+    Ok(ReportTrendsOut { interval, group_by, buckets })
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     overdue_and_due_date_filters_match_a_count_made_here,
     stale_items_are_those_without_a_recent_report,
     milestones_are_part_of_an_item_and_one_late_makes_it_overdue,
+    milestones_of_a_livelihood_project_make_it_overdue_as_a_work_items_do,
     bad_milestones_are_422s_that_name_each_field_and_change_nothing,
 );
 
@@ -141,12 +142,41 @@ fn is_listed_overdue(listed: &[Value], id: &Value) -> bool {
 
 async fn milestones_are_part_of_an_item_and_one_late_makes_it_overdue(backend: Backend) {
     let app = spawn(backend).await;
-    let editor = app.token(UserRole::Editor, Some(YUEQING)).await;
     let item = item_due_in_2025(&app).await;
+    let new_item = json!({
+        "section": item["section"]["id"], "group": {"number": 8, "heading": "其他重点工作"}, "seq": 1000,
+        "content": "新增的重点工作。", "leader": null, "units": []
+    });
+    one_late_milestone_makes_an_item_overdue(&app, "/api/v1/work-items", item, new_item).await;
+}
+
+async fn milestones_of_a_livelihood_project_make_it_overdue_as_a_work_items_do(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor = app.token(UserRole::Editor, Some(YUEQING)).await;
+    let collection = "/api/v1/livelihood-projects";
+    let projects = app.get_all(collection, &[("city", YUEQING)]).await;
+    let project =
+        projects.iter().find(|p| p["status"] != "completed" && p["status"] != "cancelled").expect("an open project");
+    // Due after today, so that only its milestones can make it overdue.
+    let path = format!("{collection}/{}", project["id"].as_str().expect("id"));
+    let reply = app.send(Method::PATCH, &path, Some(&editor), Some(json!({"due_on": "2025-12-31"})), &[]).await;
+    let project = reply.expect(StatusCode::OK).clone();
+    // Yueqing's projects are of 2021, due at its end, before today: the new one is due later too.
+    let new_project = json!({
+        "section": project["section"]["id"], "category": null, "seq": 1000, "sub_seq": null,
+        "content": "新增的民生实事。", "leader": null, "units": [], "due_on": "2025-12-31"
+    });
+    one_late_milestone_makes_an_item_overdue(&app, collection, project, new_project).await;
+}
+
+/// The life of an item's milestones in `collection`: `item` is due after today and not overdue;
+/// `new_item` is a body that creates another item there.
+async fn one_late_milestone_makes_an_item_overdue(app: &TestApp, collection: &str, item: Value, mut new_item: Value) {
+    let editor = app.token(UserRole::Editor, Some(YUEQING)).await;
     let id = item["id"].clone();
-    let path = format!("/api/v1/work-items/{}", id.as_str().expect("id"));
+    let path = format!("{collection}/{}", id.as_str().expect("id"));
     assert_eq!(item["milestones"], json!([]), "items have none until given");
-    let overdue = || app.get_all("/api/v1/work-items", &[("city", YUEQING), ("overdue", "true")]);
+    let overdue = || app.get_all(collection, &[("city", YUEQING), ("overdue", "true")]);
     assert!(!is_listed_overdue(&overdue().await, &id));
 
     // Two milestones, the first due before today and not done: the item is overdue.
@@ -168,9 +198,9 @@ async fn milestones_are_part_of_an_item_and_one_late_makes_it_overdue(backend: B
     );
     assert_eq!(app.get_ok(&path, &[]).await, shown, "a GET shows what the PATCH answered");
     assert!(is_listed_overdue(&overdue().await, &id));
-    let not_overdue = app.get_all("/api/v1/work-items", &[("city", YUEQING), ("overdue", "false")]).await;
+    let not_overdue = app.get_all(collection, &[("city", YUEQING), ("overdue", "false")]).await;
     assert!(!is_listed_overdue(&not_overdue, &id));
-    let listed = app.get_all("/api/v1/work-items", &[("city", YUEQING)]).await;
+    let listed = app.get_all(collection, &[("city", YUEQING)]).await;
     assert_eq!(listed.iter().find(|i| i["id"] == id).expect("listed")["milestones"], shown["milestones"]);
 
     // Done, it no longer counts; the change is a revision of the item.
@@ -191,16 +221,12 @@ async fn milestones_are_part_of_an_item_and_one_late_makes_it_overdue(backend: B
     assert!(!is_listed_overdue(&overdue().await, &id));
 
     // A new item may come with milestones, and `[]` removes them.
-    let body = json!({
-        "section": item["section"]["id"], "group": {"number": 8, "heading": "其他重点工作"}, "seq": 1000,
-        "content": "新增的重点工作。", "leader": null, "units": [],
-        "milestones": [{"title": "完成立项", "due_on": "2021-10-31"}]
-    });
-    let created = app.send(Method::POST, "/api/v1/work-items", Some(&editor), Some(body), &[]).await;
+    new_item["milestones"] = json!([{"title": "完成立项", "due_on": "2021-10-31"}]);
+    let created = app.send(Method::POST, collection, Some(&editor), Some(new_item), &[]).await;
     let created = created.expect(StatusCode::CREATED).clone();
     assert_eq!(created["milestones"][0]["title"], "完成立项");
     assert!(is_listed_overdue(&overdue().await, &created["id"]));
-    let created_path = format!("/api/v1/work-items/{}", created["id"].as_str().expect("id"));
+    let created_path = format!("{collection}/{}", created["id"].as_str().expect("id"));
     let cleared = app.send(Method::PATCH, &created_path, Some(&editor), Some(json!({"milestones": []})), &[]).await;
     assert_eq!(cleared.expect(StatusCode::OK)["milestones"], json!([]));
     assert!(!is_listed_overdue(&overdue().await, &created["id"]));

@@ -24,6 +24,7 @@ on_both_backends!(
     missing_reports_for_a_quarter_are_the_units_items_without_one,
     a_citys_reporting_cycle_sets_the_period_its_units_owe_reports_for,
     report_trends_match_counts_made_here,
+    trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_first_day,
     reports_come_as_a_json_feed_per_city_or_unit_and_as_csv,
 );
 
@@ -753,6 +754,103 @@ async fn report_trends_match_counts_made_here(backend: Backend) {
 
     app.get_problem("/api/v1/stats/reports", &[("interval", "week")], StatusCode::BAD_REQUEST).await;
     app.get_problem("/api/v1/stats/reports", &[], StatusCode::BAD_REQUEST).await;
+}
+
+/// A trend bucket's figures, as `(reports, items, average_progress, completed, overdue)`.
+type TrendFigures = (u64, u64, f64, u64, u64);
+
+/// The buckets of a trend, by `(period, group name)`.
+fn trend_buckets(trends: &Value) -> std::collections::BTreeMap<(String, String), TrendFigures> {
+    trends["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| {
+            let key = (
+                b["period"].as_str().expect("period").to_owned(),
+                b["group"]["name"].as_str().expect("name").to_owned(),
+            );
+            let count = |field: &str| b[field].as_u64().unwrap_or_else(|| panic!("{field}"));
+            let average = b["average_progress"].as_f64().expect("average_progress");
+            (key, (count("reports"), count("items"), average, count("completed"), count("overdue")))
+        })
+        .collect()
+}
+
+async fn trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_first_day(backend: Backend) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let led: Vec<Value> = app
+        .get_all("/api/v1/work-items", &[("city", YUEQING), ("unit", UNIT), ("period", "2021")])
+        .await
+        .into_iter()
+        .filter(|item| !item["leader"].is_null())
+        .collect();
+    assert!(led.len() >= 2, "the seed gives {UNIT} items with leaders");
+    let (first, second) = (led[0]["id"].as_str().expect("id"), led[1]["id"].as_str().expect("id"));
+    for (id, as_of, status, progress) in [
+        // The last day of a quarter and the first of the next: two buckets.
+        (first, "2021-03-31", "in_progress", 30),
+        (first, "2021-04-01", "in_progress", 50),
+        (first, "2021-06-30", "delayed", 55),
+        // Past the due date (2021-12-31), then completed, in one quarter: overdue and completed.
+        (second, "2022-01-05", "delayed", 70),
+        (second, "2022-03-31", "completed", 100),
+    ] {
+        file_ok(&app, &admin, id, report(as_of, status, progress)).await;
+    }
+
+    // Counted here: every report of the city, with its item's leader and due date.
+    // Reports, items, progress summed, items completed, items overdue.
+    type Counts = (u64, BTreeSet<String>, i64, BTreeSet<String>, BTreeSet<String>);
+    let mut counted: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    for r in app.get_all("/api/v1/reports", &[("city", YUEQING)]).await {
+        let item_id = r["item"]["id"].as_str().expect("id").to_owned();
+        let item = item(&app, &item_id).await;
+        let Some(leader) = item["leader"]["name"].as_str() else { continue };
+        let as_of = r["as_of"].as_str().expect("as_of");
+        let month: u32 = as_of[5..7].parse().expect("a month");
+        let quarter = format!("{}-Q{}", &as_of[..4], month.div_ceil(3));
+        let status = r["status"].as_str().expect("status");
+        let entry = counted.entry((quarter, leader.to_owned())).or_default();
+        entry.0 += 1;
+        entry.1.insert(item_id.clone());
+        entry.2 += r["progress"].as_i64().expect("progress");
+        if status == "completed" {
+            entry.3.insert(item_id.clone());
+        }
+        if as_of > item["due_on"].as_str().expect("due_on") && !matches!(status, "completed" | "cancelled") {
+            entry.4.insert(item_id);
+        }
+    }
+    let expected: BTreeMap<(String, String), TrendFigures> = counted
+        .into_iter()
+        .map(|(key, (reports, items, progress, completed, overdue))| {
+            let average = (progress as f64 / reports as f64 * 10.0).round() / 10.0;
+            (key, (reports, items.len() as u64, average, completed.len() as u64, overdue.len() as u64))
+        })
+        .collect();
+    let query = [("interval", "quarter"), ("group_by", "leader"), ("city", YUEQING)];
+    let trends = app.get_ok("/api/v1/stats/reports", &query).await;
+    assert_eq!(trend_buckets(&trends), expected);
+    let periods: Vec<&str> =
+        trends["buckets"].as_array().expect("buckets").iter().map(|b| b["period"].as_str().expect("period")).collect();
+    assert!(periods.is_sorted(), "by period first: {periods:?}");
+
+    // The figures of the two items' buckets, as filed above (the seed has no reports; the second
+    // item has none in 2021, so a leader of both changes nothing there).
+    let leader_of = |item: &Value| item["leader"]["name"].as_str().expect("a leader").to_owned();
+    let buckets = trend_buckets(&trends);
+    assert_eq!(buckets[&("2021-Q1".to_owned(), leader_of(&led[0]))], (1, 1, 30.0, 0, 0));
+    assert_eq!(buckets[&("2021-Q2".to_owned(), leader_of(&led[0]))], (2, 1, 52.5, 0, 0));
+    assert_eq!(buckets[&("2022-Q1".to_owned(), leader_of(&led[1]))], (2, 1, 85.0, 1, 1));
+
+    // By month, the quarter's last and next first day are apart too.
+    let months = app.get_ok("/api/v1/stats/reports", &[("interval", "month"), ("group_by", "leader")]).await;
+    let months = trend_buckets(&months);
+    assert!(months.contains_key(&("2021-03".to_owned(), leader_of(&led[0]))));
+    assert!(months.contains_key(&("2021-04".to_owned(), leader_of(&led[0]))));
 }
 
 async fn reports_come_as_a_json_feed_per_city_or_unit_and_as_csv(backend: Backend) {

@@ -224,7 +224,9 @@ pub async fn list_missing_reports(
 ///
 /// For dashboards: per month or quarter of `as_of`, and per city, unit or leader, how many reports
 /// and items, their average progress, the items reported completed, and the items reported on past
-/// their due date. Anyone may read it. Costs one query over the matching reports.
+/// their due date. Every report in a bucket counts (the average is over reports, not items); an
+/// item counts as completed, or as overdue (judged by its current due date), in a bucket when one
+/// of its reports there says so. Anyone may read it. Costs one query, counted in the database.
 #[utoipa::path(
     get,
     path = "/api/v1/stats/reports",
