@@ -484,6 +484,26 @@ async fn sort_takes_only_what_the_document_lists(backend: Backend) {
     // What the document lists still works.
     let page = app.get_ok("/api/v1/work-items", &[("sort", "-progress,seq"), ("limit", "2")]).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    // The reports owed sort by `item` or `-item` only, as documented, and `-item` is the order reversed.
+    let owed = [("city", "331083"), ("period", "2021-Q2"), ("limit", "500")];
+    let problem = app
+        .get_problem("/api/v1/reports/missing", &[owed[0], owed[1], ("sort", "colour")], StatusCode::BAD_REQUEST)
+        .await;
+    assert_eq!(problem["errors"][0]["field"], "sort", "{problem}");
+    let pairs = |page: Value| -> Vec<(String, String)> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|r| (r["item"]["id"].to_string(), r["unit"]["id"].to_string()))
+            .collect()
+    };
+    let forwards = pairs(app.get_ok("/api/v1/reports/missing", &[owed[0], owed[1], owed[2], ("sort", "item")]).await);
+    let mut backwards =
+        pairs(app.get_ok("/api/v1/reports/missing", &[owed[0], owed[1], owed[2], ("sort", "-item")]).await);
+    backwards.reverse();
+    assert!(forwards.len() > 1, "reports are owed: {forwards:?}");
+    assert_eq!(backwards, forwards);
 }
 
 async fn fields_keep_only_the_named_fields_and_the_id(backend: Backend) {
