@@ -21,5 +21,5 @@ token() {
     -d "{\"username\":\"$1\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 ADMIN_TOKEN=$(token admin) EDITOR_TOKEN=$(token editor) DUBAN_URL="http://127.0.0.1:$port" \
-  python3 openapi/capture_examples.py >"$work/examples.json"
+  PASSWORD="$PASSWORD" python3 openapi/capture_examples.py openapi/openapi.json >"$work/examples.json"
 mv "$work/examples.json" api/src/http/examples.json

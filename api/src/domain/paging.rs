@@ -74,22 +74,26 @@ pub struct Ordering {
 }
 
 /// Resolves `sort` (`field`, `-field`, comma-separated) against `keys`, whose first entry is the
-/// default, and appends `id`.
+/// default, and appends `id`. Only what the document lists is taken: no `+field` (a `+` in a query
+/// string is a space, so `sort=+seq` would silently mean something else) and no spaces around names.
 pub fn resolve_sort(sort: Option<&str>, keys: &[SortKey], id: SortColumn) -> Result<Ordering> {
     let default = keys.first().map(|k| k.name).unwrap_or("id");
-    let spec = sort.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(default).to_owned();
+    let spec = sort.filter(|s| !s.is_empty()).unwrap_or(default).to_owned();
     let mut columns = Vec::new();
     for part in spec.split(',') {
-        let part = part.trim();
         let (field, order) = match part.strip_prefix('-') {
             Some(field) => (field, Order::Desc),
-            None => (part.trim_start_matches('+'), Order::Asc),
+            None => (part, Order::Asc),
         };
         let Some(key) = keys.iter().find(|k| k.name == field) else {
             let allowed: Vec<&str> = keys.iter().map(|k| k.name).collect();
             return Err(ApiError::bad_field(
                 "sort",
-                format!("unknown sort field `{field}`; use one of {}", allowed.join(", ")),
+                format!(
+                    "unknown sort field `{part}`; use one of {}, each alone or after `-` for descending, \
+                     comma-separated without spaces",
+                    allowed.join(", ")
+                ),
             ));
         };
         columns.extend(key.columns.iter().cloned().map(|c| (c, order.clone())));

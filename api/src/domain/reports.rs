@@ -599,6 +599,7 @@ async fn check_city_has_cycle(db: &impl ConnectionTrait, filter: &MissingFilter)
 pub async fn missing(
     db: &impl ConnectionTrait,
     filter: &MissingFilter,
+    sort: Option<&str>,
     page: &PageRequest,
 ) -> Result<Listing<MissingReportOut>> {
     use chrono::Datelike;
@@ -661,7 +662,8 @@ pub async fn missing(
     }
     let item = SortColumn::new(Expr::col((item_unit::Entity, U::ItemId)), "/item/id", KeyKind::Uuid);
     let unit = SortColumn::new(Expr::col((item_unit::Entity, U::UnitId)), "/unit/id", KeyKind::Uuid);
-    let ordering = resolve_sort(None, &[SortKey::new("item", vec![item])], unit)?;
+    // `sort` is `item` or `-item`, as the document says; anything else is a 400 naming `sort`.
+    let ordering = resolve_sort(sort, &[SortKey::new("item", vec![item])], unit)?;
     let rows = fetch_as::<_, MissingRow>(db, select, ordering, page).await?;
     Ok(rows.map(|r| MissingReportOut {
         // Every row matched the period of its city's cycle, so there is one.

@@ -512,22 +512,15 @@ fn list_representations(mut document: Value) -> Value {
     document
 }
 
-/// Puts the examples of `examples.json` on their operations: per status, the answer the server gave
-/// over the seed documents, and the request bodies that led to some of them (a PATCH of the
-/// progress alone first, so that Swagger UI's "Try it out" changes nothing else). They are
-/// captured from a live server by `openapi/capture_examples.sh`, and `.ci/contract` checks each
-/// against its schema.
+/// Puts the examples of `examples.json` on their operations: per status, the answers the server
+/// gave over the seed documents, and per media type the request bodies that led to some of them (a
+/// PATCH of the progress alone first, so that Swagger UI's "Try it out", which sends the first,
+/// changes nothing else). They are captured from a live server by `openapi/capture_examples.sh`;
+/// `.ci/contract` checks each against its schema. The file's shape:
+/// `{operationId: {"responses": {status: [example…]}, "request": {media type: {status: example}}}}`,
+/// an example being `{"summary", "value"}`.
 fn attach_examples(mut document: Value) -> Value {
     let captured: Value = serde_json::from_str(include_str!("examples.json")).unwrap_or_default();
-    let named = |by_status: &Value| -> Value {
-        let mut examples = serde_json::Map::new();
-        let mut statuses: Vec<(&String, &Value)> = by_status.as_object().into_iter().flatten().collect();
-        statuses.sort_by_key(|(status, _)| status.as_str());
-        for (status, example) in statuses {
-            examples.insert(format!("status_{status}"), example.clone());
-        }
-        Value::Object(examples)
-    };
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().into_iter().flatten() {
         for (method, operation) in item.as_object().into_iter().flatten() {
@@ -539,16 +532,31 @@ fn attach_examples(mut document: Value) -> Value {
     }
     for (id, pointer) in operations {
         let Some(examples) = captured.get(&id) else { continue };
-        for (status, example) in examples["responses"].as_object().into_iter().flatten() {
+        for (status, answers) in examples["responses"].as_object().into_iter().flatten() {
+            // The first answer of a status is `status_200`, the next ones `status_200_2`, `status_200_3`…
+            let named: serde_json::Map<String, Value> = answers
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(n, example)| {
+                    let name = if n == 0 { format!("status_{status}") } else { format!("status_{status}_{}", n + 1) };
+                    (name, example.clone())
+                })
+                .collect();
             let content = document.pointer_mut(&format!("{pointer}/responses/{status}/content"));
             for media in content.and_then(Value::as_object_mut).into_iter().flat_map(|c| c.values_mut()) {
-                media["examples"] = named(&json!({ status: example }));
+                media["examples"] = Value::Object(named.clone());
             }
         }
-        if let Some(request) = examples.get("request") {
-            let content = document.pointer_mut(&format!("{pointer}/requestBody/content/application~1json"));
-            if let Some(media) = content {
-                media["examples"] = named(request);
+        for (media_type, by_status) in examples["request"].as_object().into_iter().flatten() {
+            let mut statuses: Vec<(&String, &Value)> = by_status.as_object().into_iter().flatten().collect();
+            // Successes first: Swagger UI prefills the first.
+            statuses.sort_by_key(|(status, _)| status.as_str());
+            let named = statuses.into_iter().map(|(status, example)| (format!("status_{status}"), example.clone()));
+            let media = format!("{pointer}/requestBody/content/{}", media_type.replace('~', "~0").replace('/', "~1"));
+            if let Some(media) = document.pointer_mut(&media) {
+                media["examples"] = Value::Object(named.collect());
             }
         }
     }

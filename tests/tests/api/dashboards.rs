@@ -31,6 +31,7 @@ on_both_backends!(
     q_finds_chinese_substrings_of_any_length_in_content_remarks_and_unit_names,
     two_character_search_is_exact_and_uses_the_gin_index_on_postgres,
     sort_orders_by_several_fields_in_turn,
+    sort_takes_only_what_the_document_lists,
     fields_keep_only_the_named_fields_and_the_id,
     include_embeds_the_full_document_and_city,
     count_none_skips_the_total_and_its_header,
@@ -470,6 +471,39 @@ async fn sort_orders_by_several_fields_in_turn(backend: Backend) {
     assert_eq!(ids(&backwards), expected);
     let problem = app.get_problem("/api/v1/work-items", &[("sort", "progress,colour")], StatusCode::BAD_REQUEST).await;
     assert!(problem.to_string().contains("colour"), "{problem}");
+}
+
+/// `sort` is `field` or `-field`, comma-separated, as the document lists them: a `+` (a space once
+/// a query string is decoded), a spaced name or an empty part is a 400 naming `sort`, never a guess.
+async fn sort_takes_only_what_the_document_lists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for sort in ["+progress", " progress", "progress ", "-progress, seq", "progress,,seq", "- progress"] {
+        let problem = app.get_problem("/api/v1/work-items", &[("sort", sort)], StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem["errors"][0]["field"], "sort", "sort={sort:?}: {problem}");
+    }
+    // What the document lists still works.
+    let page = app.get_ok("/api/v1/work-items", &[("sort", "-progress,seq"), ("limit", "2")]).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    // The reports owed sort by `item` or `-item` only, as documented, and `-item` is the order reversed.
+    let owed = [("city", "331083"), ("period", "2021-Q2"), ("limit", "500")];
+    let problem = app
+        .get_problem("/api/v1/reports/missing", &[owed[0], owed[1], ("sort", "colour")], StatusCode::BAD_REQUEST)
+        .await;
+    assert_eq!(problem["errors"][0]["field"], "sort", "{problem}");
+    let pairs = |page: Value| -> Vec<(String, String)> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|r| (r["item"]["id"].to_string(), r["unit"]["id"].to_string()))
+            .collect()
+    };
+    let forwards = pairs(app.get_ok("/api/v1/reports/missing", &[owed[0], owed[1], owed[2], ("sort", "item")]).await);
+    let mut backwards =
+        pairs(app.get_ok("/api/v1/reports/missing", &[owed[0], owed[1], owed[2], ("sort", "-item")]).await);
+    backwards.reverse();
+    assert!(forwards.len() > 1, "reports are owed: {forwards:?}");
+    assert_eq!(backwards, forwards);
 }
 
 async fn fields_keep_only_the_named_fields_and_the_id(backend: Backend) {

@@ -216,7 +216,7 @@ pub async fn list_missing_reports(
 ) -> Result<HttpResponse> {
     let page = PageRequest::from_options(&options)?;
     let filter = MissingFilter::from_params(&filters, &state.reporting_roles, state.clock.today())?;
-    let listing = reports::missing(&state.db, &filter, &page).await?;
+    let listing = reports::missing(&state.db, &filter, options.sort.as_deref(), &page).await?;
     list_response(&state, &req, &options, listing, &[]).await
 }
 
