@@ -282,12 +282,18 @@ STATEMENTS = {
     "stats_status_all": "SELECT status, count(*), sum(progress) FROM items WHERE kind = 'work_item' GROUP BY status;\n",
     "feed_city": page_sql(IN_CITY, order="ORDER BY i.updated_at DESC, i.id") + ";\n",
     "head": "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1;\n",
-    # Every report of the city with what a trend groups it by; the counting is the server's.
-    "report_trends_city": f"""SELECT r.item_id, r.as_of, r.progress, r.status, r.city_id, r.unit_id, i.due_on,
-  c.name AS city_name, u.name AS unit_name, i.leader_id, l.name AS leader_name
-  FROM progress_reports r JOIN items i ON i.id = r.item_id JOIN cities c ON c.id = r.city_id
-  JOIN units u ON u.id = r.unit_id LEFT JOIN leaders l ON l.id = i.leader_id
-  WHERE r.city_id = (SELECT id FROM cities WHERE code = '{CITY}');\n""",
+    # The server's one statement for quarterly trends of a city by unit (taken from its log).
+    "report_trends_city": f"""SELECT b.*, u.name AS group_name FROM (SELECT period_start, group_id,
+  sum(reports)::bigint AS reports, sum(progress_sum)::bigint AS progress_sum, count(*) AS items,
+  sum(completed)::bigint AS completed, sum(overdue)::bigint AS overdue
+  FROM (SELECT date_trunc('quarter', r.as_of::timestamp)::date AS period_start, r.unit_id AS group_id, r.item_id,
+          count(*) AS reports, sum(r.progress) AS progress_sum,
+          max(CASE WHEN r.status = 'completed' THEN 1 ELSE 0 END) AS completed,
+          max(CASE WHEN r.as_of > i.due_on AND r.status NOT IN ('completed', 'cancelled') THEN 1 ELSE 0 END) AS overdue
+        FROM progress_reports r JOIN items i ON r.item_id = i.id
+        WHERE r.unit_id IS NOT NULL AND r.city_id = (SELECT id FROM cities WHERE code = '{CITY}')
+        GROUP BY r.item_id, 1, r.unit_id) per_item
+  GROUP BY period_start, group_id) b JOIN units u ON b.group_id = u.id;\n""",
     # One page of the city's units that owe a report for the quarter.
     "missing_reports_city": f"""SELECT iu.item_id, i.kind, i.city_id, c.code, c.name, c.reporting_cycle, iu.unit_id,
   u.name AS unit_name, iu.role, i.due_on
