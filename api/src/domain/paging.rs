@@ -144,13 +144,6 @@ impl PageRequest {
                 format!("must be at most {MAX_OFFSET}; page deeper with `cursor` (the `next_cursor` of each page)"),
             ));
         }
-        if let Some(fields) = &options.fields {
-            let well_formed =
-                fields.split(',').all(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-            if !well_formed {
-                return Err(ApiError::bad_field("fields", "must be field names (a-z, _), comma-separated"));
-            }
-        }
         Ok(Self {
             limit: limit as u64,
             offset: offset as u64,

@@ -2,12 +2,16 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
 use crate::{
     error::{ApiError, Result},
-    http::{extract::query::parse_query, state::AppState},
+    http::{
+        extract::query::parse_query,
+        respond::list::{ListShape, Representation},
+        state::AppState,
+    },
     views::page::ListOptions,
 };
 
@@ -27,10 +31,33 @@ impl<T: DeserializeOwned> FromRequest for ListRequest<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let count_limit = req.app_data::<web::Data<AppState>>().map(|state| state.count_limit);
-        ready(split_query(req.query_string()).map(|mut request: ListRequest<T>| {
+        let shape = req.extensions().get::<ListShape>().cloned();
+        ready(split_query(req.query_string()).and_then(|mut request: ListRequest<T>| {
+            check_fields(request.options.fields.as_deref(), shape.as_ref())?;
             request.options.count_limit = count_limit;
-            request
+            Ok(request)
         }))
+    }
+}
+
+/// Checks `fields` against the list's records (`shape`, from the `representation` middleware)
+/// before anything is read: an unknown or empty name is a 400, and so is a missing `fields` on
+/// `.partial.json`, whose whole point it is.
+fn check_fields(fields: Option<&str>, shape: Option<&ListShape>) -> Result<()> {
+    let partial = shape.is_some_and(|s| s.representation == Some(Representation::Partial));
+    let Some(fields) = fields else {
+        return match partial {
+            true => Err(ApiError::bad_field("fields", "name the fields to keep, comma-separated")),
+            false => Ok(()),
+        };
+    };
+    let known = shape.map(|s| s.fields);
+    match fields.split(',').find(|f| f.is_empty() || known.is_some_and(|k| !k.iter().any(|n| n == f))) {
+        Some(unknown) => {
+            let allowed = known.map(|k| k.join(", ")).unwrap_or_default();
+            Err(ApiError::bad_field("fields", format!("unknown field `{unknown}`; use one of {allowed}")))
+        }
+        None => Ok(()),
     }
 }
 

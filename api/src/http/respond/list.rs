@@ -4,7 +4,8 @@
 //! Each list is also served at its path with a suffix ([`Representation`]): `.csv`, `.ndjson` and
 //! `.partial.json`, each one operation of the document with one media type, so that a client that
 //! asks for JSON gets one type. The `representation` middleware turns such a request into the list's
-//! own and leaves a [`ListShape`] for [`list_response`].
+//! own and leaves a [`ListShape`] for the list extractor (which checks `fields` against it) and
+//! [`list_response`].
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header};
 use serde::Serialize;
@@ -12,7 +13,7 @@ use serde_json::Value;
 
 use crate::{
     domain::{include, paging::Listing},
-    error::{ApiError, Result},
+    error::Result,
     http::{respond::csv::to_csv, state::AppState},
     views::page::{Format, ListOptions, PARTIAL_JSON, Page, PageLinks, TotalRelation},
 };
@@ -77,30 +78,12 @@ pub async fn list_response<T: Serialize>(
     listing: Listing<T>,
     includable: &[&str],
 ) -> Result<HttpResponse> {
-    let shape = req.extensions().get::<ListShape>().cloned();
-    let fields = wanted_fields(options.fields.as_deref(), shape.as_ref())?;
+    let representation = req.extensions().get::<ListShape>().and_then(|shape| shape.representation);
+    // Checked when the request was extracted (`extract::list`).
+    let fields: Option<Vec<&str>> = options.fields.as_deref().map(|fields| fields.split(',').collect());
     let mut listing = listing.map(|item| serde_json::to_value(item).unwrap_or(Value::Null));
     include::embed(&state.db, &mut listing.items, options.include.as_deref(), includable).await?;
-    Ok(page_response(listing, req, options, shape.and_then(|s| s.representation), fields.as_deref()))
-}
-
-/// The fields `fields` names, checked against the record's (`shape`): an unknown or empty name is
-/// a 400, and so is a missing `fields` on `.partial.json`, whose whole point it is.
-fn wanted_fields<'a>(fields: Option<&'a str>, shape: Option<&ListShape>) -> Result<Option<Vec<&'a str>>> {
-    let partial = shape.is_some_and(|s| s.representation == Some(Representation::Partial));
-    let Some(fields) = fields else {
-        return match partial {
-            true => Err(ApiError::bad_field("fields", "name the fields to keep, comma-separated")),
-            false => Ok(None),
-        };
-    };
-    let wanted: Vec<&str> = fields.split(',').collect();
-    let known = shape.map(|s| s.fields);
-    if let Some(unknown) = wanted.iter().find(|f| f.is_empty() || known.is_some_and(|k| !k.iter().any(|n| n == *f))) {
-        let allowed = known.map(|k| k.join(", ")).unwrap_or_default();
-        return Err(ApiError::bad_field("fields", format!("unknown field `{unknown}`; use one of {allowed}")));
-    }
-    Ok(Some(wanted))
+    Ok(page_response(listing, req, options, representation, fields.as_deref()))
 }
 
 /// Keeps the `fields` of a record (and its `id`).
