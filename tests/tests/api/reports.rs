@@ -733,18 +733,8 @@ async fn report_trends_match_counts_made_here(backend: Backend) {
     assert!(buckets.iter().any(|b| b["overdue"] == 1), "the January 2022 report is past its item's due date");
 
     let trends = app.get_ok("/api/v1/stats/reports", &[("interval", "month"), ("group_by", "city")]).await;
-    let counted: BTreeMap<(String, String), u64> = trends["buckets"]
-        .as_array()
-        .expect("buckets")
-        .iter()
-        .map(|b| {
-            let key = (
-                b["period"].as_str().expect("period").to_owned(),
-                b["group"]["name"].as_str().expect("name").to_owned(),
-            );
-            (key, b["reports"].as_u64().expect("reports"))
-        })
-        .collect();
+    let counted: BTreeMap<(String, String), u64> =
+        trend_buckets(&trends).into_iter().map(|(key, (reports, ..))| (key, reports)).collect();
     assert_eq!(counted, by_city_month);
     let yueqing = app.get_ok("/api/v1/stats/reports", &[("interval", "month"), ("city", YUEQING)]).await;
     assert_eq!(
