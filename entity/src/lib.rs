@@ -16,6 +16,7 @@ pub mod progress_report;
 pub mod revision;
 pub mod section;
 pub mod unit;
+pub mod unit_tally;
 pub mod user;
 pub mod user_unit;
 
@@ -25,6 +26,6 @@ pub mod prelude {
         city::Entity as City, document::Entity as Document, item::Entity as Item, item_unit::Entity as ItemUnit,
         leader::Entity as Leader, login_attempt::Entity as LoginAttempt, milestone::Entity as Milestone,
         progress_report::Entity as ProgressReport, revision::Entity as Revision, section::Entity as Section,
-        unit::Entity as Unit, user::Entity as User, user_unit::Entity as UserUnit,
+        unit::Entity as Unit, unit_tally::Entity as UnitTally, user::Entity as User, user_unit::Entity as UserUnit,
     };
 }

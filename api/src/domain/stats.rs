@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use entity::{city, document, item, item::ItemKind, item_unit, item_unit::UnitRole, leader, unit};
+use entity::{city, document, item, item::ItemKind, item_unit, item_unit::UnitRole, leader, unit, unit_tally};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query, SelectStatement},
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    domain::items::read::{ItemFilter, condition},
+    domain::items::read::{ItemFilter, condition, in_city},
     error::Result,
     views::{
         stats::{Group, GroupBy, Stats, Tally},
@@ -41,6 +41,29 @@ pub async fn stats(db: &impl ConnectionTrait, kind: ItemKind, filter: &ItemFilte
         }
     }
 
+    let grouped = match group_by {
+        GroupBy::Unit => from_unit_tallies(kind, filter).unwrap_or_else(|| grouped_items(base, group_by, filter)),
+        _ => grouped_items(base, group_by, filter),
+    };
+    let mut groups: HashMap<String, (Value, Tally)> = HashMap::new();
+    let rows = db.query_all(&grouped).await?;
+    let keys = GroupKeys::load(db, group_by, &rows).await?;
+    for row in &rows {
+        let (status, count, sum) = tally_of(row)?;
+        if group_by != GroupBy::Unit {
+            total.add(&status, count, sum);
+        }
+        let (id, key) = keys.key_of(row, &status)?;
+        groups.entry(id).or_insert_with(|| (key, Tally::default())).1.add(&status, count, sum);
+    }
+    let mut groups: Vec<Group> =
+        groups.into_values().map(|(key, tally)| Group { key, tally: tally.finish() }).collect();
+    groups.sort_by(|a, b| b.tally.count.cmp(&a.tally.count).then_with(|| a.key.to_string().cmp(&b.key.to_string())));
+    Ok(Stats { group_by, total: total.finish(), groups })
+}
+
+/// The items of `base` grouped by `group_by`, each group's rows tallied per status.
+fn grouped_items(base: SelectStatement, group_by: GroupBy, filter: &ItemFilter) -> SelectStatement {
     let mut grouped = base;
     let columns: Vec<(sea_orm::sea_query::SimpleExpr, &str)> = match group_by {
         GroupBy::City => vec![(Expr::col((item::Entity, item::Column::CityId)), "g_id")],
@@ -76,22 +99,81 @@ pub async fn stats(db: &impl ConnectionTrait, kind: ItemKind, filter: &ItemFilte
     }
     tally_columns(&mut grouped);
     grouped.group_by_col((item::Entity, item::Column::Status));
+    grouped
+}
 
-    let mut groups: HashMap<String, (Value, Tally)> = HashMap::new();
-    let rows = db.query_all(&grouped).await?;
-    let keys = GroupKeys::load(db, group_by, &rows).await?;
-    for row in &rows {
-        let (status, count, sum) = tally_of(row)?;
-        if group_by != GroupBy::Unit {
-            total.add(&status, count, sum);
-        }
-        let (id, key) = keys.key_of(row, &status)?;
-        groups.entry(id).or_insert_with(|| (key, Tally::default())).1.add(&status, count, sum);
+/// Statistics by unit read from `unit_tallies` (kept by the database as items change, migration
+/// 12) when `filter` asks only what the tallies hold: the kind, the city, the role and the
+/// status. The same rows as grouping the items by unit, from at most a few thousand tally rows
+/// instead of every unit row of every matching item; `None` for any other filter.
+fn from_unit_tallies(kind: ItemKind, filter: &ItemFilter) -> Option<SelectStatement> {
+    // Every field named, so that a new filter cannot be forgotten here.
+    let ItemFilter {
+        city,
+        unit_role,
+        statuses,
+        today: _,
+        document,
+        section,
+        leaders,
+        units,
+        period,
+        year,
+        category,
+        q,
+        updated_since,
+        updated_before,
+        has_remarks,
+        progress,
+        overdue,
+        due_before,
+        due_after,
+        stale_days,
+    } = filter;
+    let tallied = document.is_none()
+        && section.is_none()
+        && leaders.is_empty()
+        && units.is_empty()
+        && period.is_none()
+        && year.is_none()
+        && category.is_none()
+        && q.is_none()
+        && updated_since.is_none()
+        && updated_before.is_none()
+        && has_remarks.is_none()
+        && progress.is_none()
+        && overdue.is_none()
+        && due_before.is_none()
+        && due_after.is_none()
+        && stale_days.is_none();
+    if !tallied {
+        return None;
     }
-    let mut groups: Vec<Group> =
-        groups.into_values().map(|(key, tally)| Group { key, tally: tally.finish() }).collect();
-    groups.sort_by(|a, b| b.tally.count.cmp(&a.tally.count).then_with(|| a.key.to_string().cmp(&b.key.to_string())));
-    Ok(Stats { group_by, total: total.finish(), groups })
+    use unit_tally::Column as T;
+    let tally = |column: T| Expr::col((unit_tally::Entity, column));
+    let summed = |column: T| Func::cast_as(Func::sum(tally(column)), Alias::new("bigint"));
+    let mut query = Query::select();
+    query
+        .from(unit_tally::Entity)
+        .expr_as(tally(T::UnitId), Alias::new("g_id"))
+        .expr_as(tally(T::Role), Alias::new("g_role"))
+        .expr_as(tally(T::Status), Alias::new("t_status"))
+        .expr_as(summed(T::Items), Alias::new("t_count"))
+        .expr_as(summed(T::ProgressSum), Alias::new("t_sum"))
+        .and_where(tally(T::Kind).eq(kind))
+        // Tallies that fell to zero stay behind; they are no group.
+        .and_where(tally(T::Items).gt(0))
+        .add_group_by([tally(T::UnitId), tally(T::Role), tally(T::Status)]);
+    if let Some(city) = city {
+        query.and_where(in_city(T::CityId, city));
+    }
+    if let Some(role) = unit_role {
+        query.and_where(tally(T::Role).eq(*role));
+    }
+    if !statuses.is_empty() {
+        query.and_where(tally(T::Status).is_in(statuses.iter().copied()));
+    }
+    Some(query)
 }
 
 fn tally_columns(query: &mut SelectStatement) {

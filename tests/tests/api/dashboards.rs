@@ -45,6 +45,7 @@ on_both_backends!(
     stats_of_every_grouping_match_counts_made_from_the_lists,
     stats_of_units_with_filters_count_only_the_matching_rows,
     stats_follow_status_and_progress_changes,
+    unit_stats_from_tallies_follow_every_kind_of_write,
     stats_need_a_known_group_by,
 );
 
@@ -1298,6 +1299,85 @@ async fn stats_of_units_with_filters_count_only_the_matching_rows(backend: Backe
         |i| units_of(i).iter().map(|u| json!({"id": u["id"], "name": u["name"], "role": u["role"]})).collect(),
         "Yueqing livelihood projects about 医 by unit",
     );
+}
+
+/// Statistics by unit over everything or a city, which come from the tallies the database keeps
+/// (migration 12), match counts made from the lists, and the same statistics counted from the
+/// items themselves (`progress_min=0`, a filter the tallies do not hold, is every item).
+async fn assert_unit_stats_match_the_lists(app: &TestApp, what: &str) {
+    let documents = HashMap::new();
+    let by_unit = |i: &Value| keys_for("unit", i, &documents);
+    for collection in ["work-items", "livelihood-projects"] {
+        let path = format!("/api/v1/stats/{collection}");
+        let items = app.get_all(&format!("/api/v1/{collection}"), &[]).await;
+        let stats = app.get_ok(&path, &[("group_by", "unit")]).await;
+        assert_stats(&stats, &items, by_unit, &format!("{what}: {collection} by unit"));
+        for city in ["330382", "331083"] {
+            let of_city: Vec<Value> = items.iter().filter(|i| i["city"]["code"] == city).cloned().collect();
+            let stats = app.get_ok(&path, &[("group_by", "unit"), ("city", city)]).await;
+            assert_stats(&stats, &of_city, by_unit, &format!("{what}: {collection} of {city} by unit"));
+            let counted = app.get_ok(&path, &[("group_by", "unit"), ("city", city), ("progress_min", "0")]).await;
+            assert_eq!(stats, counted, "{what}: {collection} of {city}, tallied and counted");
+            let leading = app.get_ok(&path, &[("group_by", "unit"), ("city", city), ("unit_role", "lead")]).await;
+            let counted = app
+                .get_ok(&path, &[("group_by", "unit"), ("city", city), ("unit_role", "lead"), ("progress_min", "0")])
+                .await;
+            assert_eq!(leading, counted, "{what}: {collection} of {city} led, tallied and counted");
+        }
+    }
+}
+
+async fn unit_stats_from_tallies_follow_every_kind_of_write(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.admin_token().await;
+    assert_unit_stats_match_the_lists(&app, "seeded").await;
+
+    let section = yueqing_section(&app, 2).await;
+    let new_item = json!({
+        "section": section, "group": {"number": 1, "heading": null}, "seq": 901, "content": "新增的重点工作。",
+        "leader": null, "remarks": null,
+        "units": [{"unit": "市发改局", "role": "lead"}, {"unit": "市财政局", "role": "cooperating"}]
+    });
+    let reply = app.send(Method::POST, "/api/v1/work-items", Some(token.as_str()), Some(new_item), &[]).await;
+    let id = reply.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
+    assert_unit_stats_match_the_lists(&app, "an item created").await;
+
+    let units = json!([{"unit": "市财政局", "role": "lead"}, {"unit": "市农业农村局", "role": "responsible"}]);
+    patch(&app, &token, "work-items", &id, json!({"units": units, "status": "in_progress", "progress": 30})).await;
+    assert_unit_stats_match_the_lists(&app, "its units, status and progress changed").await;
+
+    let report = json!({
+        "unit": "市财政局", "as_of": "2021-06-30", "status": "completed", "progress": 100,
+        "text": "已完成。", "problems": null, "help_requested": null
+    });
+    let reply = app
+        .send(Method::POST, &format!("/api/v1/work-items/{id}/reports"), Some(token.as_str()), Some(report), &[])
+        .await;
+    reply.expect(StatusCode::CREATED);
+    assert_eq!(app.get_ok(&format!("/api/v1/work-items/{id}"), &[]).await["status"], "completed");
+    assert_unit_stats_match_the_lists(&app, "a report filed").await;
+
+    app.send(Method::DELETE, &format!("/api/v1/work-items/{id}?cascade=true"), Some(token.as_str()), None, &[])
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    assert_unit_stats_match_the_lists(&app, "the item deleted").await;
+
+    // Yuhuan's document again, with other units on its first item and its last item gone.
+    let mut file: Value = serde_json::from_str(api::domain::import::SEED_FILES[1].1).expect("the seed file is JSON");
+    let items = file["sections"][0]["groups"][0]["items"].as_array_mut().expect("items");
+    items[0]["units"] = json!([{"name": "市府办", "role": "responsible"}, {"name": "市财政局", "role": "lead"}]);
+    items.pop();
+    let reply = app.send(Method::POST, "/api/v1/imports", Some(token.as_str()), Some(file), &[]).await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+    assert_unit_stats_match_the_lists(&app, "a document re-imported").await;
+
+    let yuhuan = app.get_all("/api/v1/documents", &[("city", "331083")]).await;
+    for document in yuhuan {
+        let path = format!("/api/v1/documents/{}?cascade=true", text(&document["id"]));
+        app.send(Method::DELETE, &path, Some(token.as_str()), None, &[]).await.expect(StatusCode::NO_CONTENT);
+    }
+    assert_eq!(app.count("/api/v1/work-items", &[("city", "331083")]).await, 0);
+    assert_unit_stats_match_the_lists(&app, "a city's documents deleted with their items").await;
 }
 
 async fn stats_follow_status_and_progress_changes(backend: Backend) {
