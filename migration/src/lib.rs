@@ -15,6 +15,7 @@ mod m20261206_000008_reporting_cycles_and_milestones;
 mod m20261206_000009_tally_indexes;
 mod m20261206_000010_report_trend_indexes;
 mod m20261206_000012_unit_tallies;
+mod m20261206_000013_page_key_indexes;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_tally_indexes::Migration),
             Box::new(m20261206_000010_report_trend_indexes::Migration),
             Box::new(m20261206_000012_unit_tallies::Migration),
+            Box::new(m20261206_000013_page_key_indexes::Migration),
         ]
     }
 }

@@ -816,6 +816,19 @@ async fn cursor_paging_gives_the_offset_order_for_every_sort(backend: Backend) {
             assert_eq!(by_cursor, by_offset, "{path}?sort={sort}");
         }
     }
+    // Items found through one of their units (read by id first, then row by row) come in the
+    // order of the whole list, by offset and by cursor.
+    for sort in ["seq", "-seq", "progress", "-status", "period", "-updated_at", "status,-progress,seq"] {
+        for path in ["/api/v1/work-items", "/api/v1/livelihood-projects"] {
+            let all = app.get_all(path, &[("sort", sort)]).await;
+            let of_unit: Vec<Value> =
+                all.into_iter().filter(|i| units_of(i).iter().any(|u| u["name"] == "市卫生健康局")).collect();
+            assert!(!of_unit.is_empty(), "{path}: 市卫生健康局 is on some");
+            let query = [("sort", sort), ("unit", "市卫生健康局")];
+            assert_eq!(ids(&app.get_all(path, &query).await), ids(&of_unit), "{path}?sort={sort}&unit=市卫生健康局");
+            assert_eq!(walk_by_cursor(&app, path, &query, "5").await, ids(&of_unit), "{path}?sort={sort}, by cursor");
+        }
+    }
     // Other lists, with their own sorts and filters.
     for (path, query) in [
         ("/api/v1/documents", vec![("sort", "issued_on")]),

@@ -203,10 +203,40 @@ pub async fn list(
 ) -> Result<Listing<ItemRecord>> {
     let id = SortColumn::new(Expr::col((item::Entity, item::Column::Id)), "/id", KeyKind::Uuid);
     let ordering = resolve_sort(sort, &sort_keys(kind), id)?;
-    let select = select_rows().filter(item::Column::Kind.eq(kind)).filter(condition(filter, db.get_database_backend()));
-    let mut listing = fetch_as::<_, ItemRow>(db, select, ordering, page).await?;
+    let matching = |select: Select<item::Entity>| {
+        select.filter(item::Column::Kind.eq(kind)).filter(condition(filter, db.get_database_backend()))
+    };
+    let mut listing = if filter.units.is_empty() {
+        fetch_as::<_, ItemRow>(db, matching(select_rows()), ordering, page).await?
+    } else {
+        // Items found through their unit rows come in no index's order, and each is a wide row:
+        // the page's ids are chosen first, from indexes alone (migration 13), and then only
+        // those rows are read, instead of every match's row before the sort.
+        #[derive(FromQueryResult)]
+        struct Matched {
+            id: Uuid,
+        }
+        let ids = matching(item::Entity::find().select_only().column(item::Column::Id));
+        let matched = fetch_as::<_, Matched>(db, ids, ordering, page).await?;
+        let ids: Vec<Uuid> = matched.items.iter().map(|m| m.id).collect();
+        let rows = rows_in_order(db, &ids).await?;
+        matched.with_items(rows)
+    };
     let records = with_embedded(db, std::mem::take(&mut listing.items)).await?;
     Ok(listing.with_items(records))
+}
+
+/// The rows of the items with `ids`, in the order of `ids`.
+async fn rows_in_order(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<ItemRow>> {
+    let mut rows: HashMap<Uuid, ItemRow> = select_rows()
+        .filter(item::Column::Id.is_in(ids.iter().copied()))
+        .into_model::<ItemRow>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
 }
 
 /// The item of `kind` with `id`.
