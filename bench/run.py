@@ -276,9 +276,10 @@ STATEMENTS = {
     "list_unit_none": page_sql(f"{IN_CITY} AND {HAS_UNIT}") + ";\n",
     "list_status_none": page_sql(f"{IN_CITY} AND i.status = 'in_progress'") + ";\n",
     "search_2": page_sql(search_where("停车"), order="ORDER BY i.document_id, i.id") + ";\n",
-    "stats_unit_city": f"""SELECT u.id, u.name, iu.role, i.status, count(*), sum(i.progress)
-  FROM items i JOIN item_units iu ON iu.item_id = i.id JOIN units u ON u.id = iu.unit_id
-  WHERE i.kind = 'work_item' AND {IN_CITY} GROUP BY u.id, u.name, iu.role, i.status;\n""",
+    # From the tallies the database keeps per unit (migration 12), as the server reads them.
+    "stats_unit_city": f"""SELECT t.unit_id, t.role, t.status, sum(t.items)::bigint, sum(t.progress_sum)::bigint
+  FROM unit_tallies t WHERE t.kind = 'work_item' AND t.items > 0
+  AND t.city_id = (SELECT id FROM cities WHERE code = '{CITY}') GROUP BY t.unit_id, t.role, t.status;\n""",
     "stats_status_all": "SELECT status, count(*), sum(progress) FROM items WHERE kind = 'work_item' GROUP BY status;\n",
     "feed_city": page_sql(IN_CITY, order="ORDER BY i.updated_at DESC, i.id") + ";\n",
     "head": "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1;\n",
