@@ -14,6 +14,7 @@ mod m20261202_000007_progress_reports;
 mod m20261206_000008_reporting_cycles_and_milestones;
 mod m20261206_000009_tally_indexes;
 mod m20261206_000010_report_trend_indexes;
+mod m20261207_000011_report_tallies;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_reporting_cycles_and_milestones::Migration),
             Box::new(m20261206_000009_tally_indexes::Migration),
             Box::new(m20261206_000010_report_trend_indexes::Migration),
+            Box::new(m20261207_000011_report_tallies::Migration),
         ]
     }
 }

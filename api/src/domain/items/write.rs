@@ -23,7 +23,7 @@ use crate::{
         journal::{Action, Change},
         reports,
         resource::{Resource, WriteContext, snapshot},
-        search,
+        search, tallies,
     },
     error::{ApiError, FieldError, Result},
     views::{
@@ -423,7 +423,10 @@ macro_rules! item_resource {
                 input: $input,
                 ctx: &WriteContext,
             ) -> Result<Vec<Change>> {
+                // The leader and the due date count in report trends.
+                let tallied = tallies::Items::One(current.item.id).retract(db).await?;
                 replace(db, $kind, current.item.id, current.item.section.id, input.into(), ctx).await?;
+                tallied.restore(db).await?;
                 Ok(Vec::new())
             }
 
@@ -433,7 +436,11 @@ macro_rules! item_resource {
                 input: ItemPatch,
                 ctx: &WriteContext,
             ) -> Result<Vec<Change>> {
+                let counted = input.leader.is_some() || input.due_on.is_some();
+                let tallied = tallies::Items::Some(if counted { vec![current.item.id] } else { Vec::new() });
+                let tallied = tallied.retract(db).await?;
                 patch(db, current.item.id, current.item.city.id, input, ctx).await?;
+                tallied.restore(db).await?;
                 Ok(Vec::new())
             }
 
@@ -459,7 +466,9 @@ macro_rules! item_resource {
                     )));
                 }
                 // Its unit rows and reports go with it (ON DELETE CASCADE).
+                let tallied = tallies::Items::One(current.item.id).retract(db).await?;
                 item::Entity::delete_by_id(current.item.id).exec(db).await?;
+                tallied.restore(db).await?;
                 Ok(reports)
             }
         }
