@@ -968,6 +968,13 @@ async fn trends_stay_exact_through_every_write_that_changes_what_they_count(back
     assert!(imported.expect(StatusCode::OK)["items"]["updated"].as_u64() > Some(0));
     assert_trends_exact(&app, "a re-import").await;
 
+    // The section's period back to one year: default due dates move back, and the report of
+    // January 2022 is overdue again.
+    let section = item(&app, ids[1]).await["section"]["id"].as_str().expect("a section").to_owned();
+    let path = format!("/api/v1/sections/{section}");
+    app.send(Method::PATCH, &path, Some(&admin), Some(json!({"period": "2021"})), &[]).await.expect(StatusCode::OK);
+    assert_trends_exact(&app, "changing a section's period").await;
+
     // Deleting an item with its reports, then the document with the rest.
     let path = format!("{}?cascade=true", item_path(ids[2]));
     app.send(Method::DELETE, &path, Some(&admin), None, &[]).await.expect(StatusCode::NO_CONTENT);
