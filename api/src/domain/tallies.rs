@@ -15,7 +15,9 @@
 use entity::{city, item, progress_report, report_tally, unit};
 use sea_orm::{
     ConnectionTrait, DbBackend, EntityName, FromQueryResult,
-    sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Func, IntoIden, OnConflict, Query, SelectStatement},
+    sea_query::{
+        Alias, Asterisk, Condition, Expr, ExprTrait, Func, IntoIden, OnConflict, Query, SelectStatement, UnionType,
+    },
 };
 use uuid::Uuid;
 
@@ -227,8 +229,8 @@ pub async fn count_tallies(
 }
 
 /// Adds `sign` times the share of the items `items` selects (a condition on `items`) to the
-/// tallies: one upsert per interval and grouping, each counting those items' reports per item
-/// and then per tally.
+/// tallies, in one upsert: per interval and grouping (six selects in a UNION ALL, whose keys
+/// differ by their first two columns), those items' reports counted per item and then per tally.
 async fn add_share(db: &impl ConnectionTrait, items: &Condition, sign: i64) -> Result<()> {
     use report_tally::Column as T;
     let backend = db.get_database_backend();
@@ -241,10 +243,9 @@ async fn add_share(db: &impl ConnectionTrait, items: &Condition, sign: i64) -> R
         let excluded = Expr::col((Alias::new("excluded"), figure));
         upsert.value(figure, Expr::col((report_tally::Entity, figure)).add(excluded));
     }
-    for interval in INTERVALS {
-        for group_by in GROUPINGS {
-            let mut share = Query::select();
-            share
+    let mut shares = INTERVALS.into_iter().flat_map(|interval| GROUPINGS.map(|group_by| (interval, group_by))).map(
+        |(interval, group_by)| {
+            Query::select()
                 .expr(Expr::val(period_kind(interval)))
                 .expr(Expr::val(group_kind(group_by)))
                 .expr(of_item("city_id"))
@@ -257,17 +258,20 @@ async fn add_share(db: &impl ConnectionTrait, items: &Condition, sign: i64) -> R
                 .expr(signed(total(&per_item_alias, "completed")))
                 .expr(signed(total(&per_item_alias, "overdue")))
                 .from_subquery(per_item(backend, interval, group_by, items.clone(), true), per_item_alias.clone())
-                .add_group_by(["period_start", "group_id", "city_id", "document_id"].map(&of_item));
-            let statement = Query::insert()
-                .into_table(report_tally::Entity)
-                .columns(KEY.into_iter().chain(figures))
-                .select_from(share)
-                .map_err(|error| anyhow::anyhow!("Failed to build the tally statement: {error}"))?
-                .on_conflict(upsert.clone())
-                .to_owned();
-            db.execute(&statement).await?;
-        }
-    }
+                .add_group_by(["period_start", "group_id", "city_id", "document_id"].map(&of_item))
+                .take()
+        },
+    );
+    let mut all = shares.next().expect("six shares");
+    all.unions(shares.map(|share| (UnionType::All, share)));
+    let statement = Query::insert()
+        .into_table(report_tally::Entity)
+        .columns(KEY.into_iter().chain(figures))
+        .select_from(all)
+        .map_err(|error| anyhow::anyhow!("Failed to build the tally statement: {error}"))?
+        .on_conflict(upsert)
+        .to_owned();
+    db.execute(&statement).await?;
     Ok(())
 }
 
