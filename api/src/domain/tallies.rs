@@ -1,6 +1,7 @@
 //! Report trends, counted: the statement that counts them from the reports, and the tallies
 //! (`report_tallies`) that hold what it counts per document, so that a trend over a whole
-//! database reads a few thousand tallies instead of grouping millions of reports.
+//! database sums its tallies (one per bucket, group and document) instead of grouping millions
+//! of reports.
 //!
 //! The tallies stay exact because every write that can change what the statement counts for an
 //! item (a report filed, corrected or withdrawn; an item's leader or due date changed; items
@@ -11,6 +12,10 @@
 //! shares of all items add up to what the statement counts over all of them, the items of a
 //! bucket included. Cities, units and leaders that reports or items name cannot be deleted, and
 //! their names are joined when the tallies are read, so writes to them change no tally.
+//!
+//! A change to what trends count is a change to [`per_item`], which both paths share, and needs a
+//! migration that counts the tallies again (migration 11 filled them with its own copy of the
+//! statement, per backend).
 
 use entity::{city, item, progress_report, report_tally, unit};
 use sea_orm::{
@@ -278,9 +283,13 @@ async fn add_share(db: &impl ConnectionTrait, items: &Condition, sign: i64) -> R
 /// The items whose share of the tallies a write may change.
 #[derive(Debug, Clone)]
 pub enum Items {
+    /// The item with this id.
     One(Uuid),
-    Some(Vec<Uuid>),
+    /// The items with these ids (none: nothing to do).
+    Ids(Vec<Uuid>),
+    /// The items of a section.
     OfSection(Uuid),
+    /// The items of a document.
     OfDocument(Uuid),
 }
 
@@ -291,7 +300,7 @@ impl Items {
         let on = |expr: Expr| vec![Condition::all().add(expr)];
         match self {
             Items::One(id) => on(Expr::col((item::Entity, I::Id)).eq(*id)),
-            Items::Some(ids) => ids
+            Items::Ids(ids) => ids
                 .chunks(500)
                 .map(|chunk| Condition::all().add(Expr::col((item::Entity, I::Id)).is_in(chunk.iter().copied())))
                 .collect(),
@@ -309,7 +318,7 @@ impl Items {
     /// The second writer waits, then reads the first one's reports. A no-op UPDATE, as the
     /// pipeline locks rows, on both backends.
     pub async fn retract(self, db: &impl ConnectionTrait) -> Result<Retracted> {
-        if !matches!(&self, Items::Some(ids) if ids.is_empty()) {
+        if !matches!(&self, Items::Ids(ids) if ids.is_empty()) {
             for condition in self.conditions() {
                 let lock = Query::update()
                     .table(item::Entity)
@@ -333,7 +342,7 @@ impl Retracted {
     /// Puts the items' share back as it now is (nothing for items deleted), and deletes the
     /// tallies left with no report.
     pub async fn restore(self, db: &impl ConnectionTrait) -> Result<()> {
-        if matches!(&self.0, Items::Some(ids) if ids.is_empty()) {
+        if matches!(&self.0, Items::Ids(ids) if ids.is_empty()) {
             return Ok(());
         }
         for condition in self.0.conditions() {

@@ -284,7 +284,7 @@ impl ItemPlan {
     async fn write(&self, db: &impl ConnectionTrait) -> Result<()> {
         // Leaders and due dates count in report trends; new items have no reports yet.
         let counted = self.updates.iter().filter(|u| u.active.leader_id.is_set() || u.active.due_on.is_set());
-        let tallied = tallies::Items::Some(counted.map(|u| u.target.1).collect()).retract(db).await?;
+        let tallied = tallies::Items::Ids(counted.map(|u| u.target.1).collect()).retract(db).await?;
         for update in &self.updates {
             if update.active.is_changed() {
                 update.active.clone().update(db).await?;

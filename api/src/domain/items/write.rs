@@ -436,9 +436,10 @@ macro_rules! item_resource {
                 input: ItemPatch,
                 ctx: &WriteContext,
             ) -> Result<Vec<Change>> {
-                let counted = input.leader.is_some() || input.due_on.is_some();
-                let tallied = tallies::Items::Some(if counted { vec![current.item.id] } else { Vec::new() });
-                let tallied = tallied.retract(db).await?;
+                // The leader and the due date count in report trends; the rest does not.
+                let counted =
+                    if input.leader.is_some() || input.due_on.is_some() { vec![current.item.id] } else { vec![] };
+                let tallied = tallies::Items::Ids(counted).retract(db).await?;
                 patch(db, current.item.id, current.item.city.id, input, ctx).await?;
                 tallied.restore(db).await?;
                 Ok(Vec::new())
