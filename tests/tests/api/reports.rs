@@ -26,6 +26,7 @@ on_both_backends!(
     report_trends_match_counts_made_here,
     trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_first_day,
     trends_stay_exact_through_every_write_that_changes_what_they_count,
+    reports_filed_at_once_on_one_item_count_it_once_in_the_tallies,
     reports_come_as_a_json_feed_per_city_or_unit_and_as_csv,
 );
 
@@ -988,6 +989,26 @@ async fn trends_stay_exact_through_every_write_that_changes_what_they_count(back
     let everywhere = app.get_ok(STATS, &[("interval", "quarter")]).await;
     assert_eq!(everywhere["buckets"].as_array().map(Vec::len), Some(1), "Yuhuan's report remains");
     assert_eq!(tallies_of_city(&app, yueqing_id).await, 0, "tallies left with no report are deleted");
+}
+
+async fn reports_filed_at_once_on_one_item_count_it_once_in_the_tallies(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let led = led_items_of_unit(&app).await;
+    let path = format!("/api/v1/work-items/{}/reports", led[0]["id"].as_str().expect("id"));
+    // Each would count the item as new to the quarter if it did not see the others' reports.
+    let filings: Vec<_> = (1..=6)
+        .map(|day| {
+            let body = report(&format!("2021-05-{day:02}"), "in_progress", 10 * day);
+            app.spawn_send(Method::POST, &path, Some(&admin), Some(body), &[])
+        })
+        .collect();
+    for filing in filings {
+        filing.await.expect("the request completes").expect(StatusCode::CREATED);
+    }
+    assert_trends_exact(&app, "reports filed at once").await;
+    let trend = app.get_ok(STATS, &[("interval", "quarter"), ("city", YUEQING)]).await;
+    assert_eq!(trend["buckets"][0]["items"], 1, "{trend}");
 }
 
 /// How many tallies of report trends the database holds for a city.
