@@ -13,6 +13,7 @@ pub mod leader;
 pub mod login_attempt;
 pub mod milestone;
 pub mod progress_report;
+pub mod report_tally;
 pub mod revision;
 pub mod section;
 pub mod unit;
@@ -25,7 +26,8 @@ pub mod prelude {
     pub use crate::{
         city::Entity as City, document::Entity as Document, item::Entity as Item, item_unit::Entity as ItemUnit,
         leader::Entity as Leader, login_attempt::Entity as LoginAttempt, milestone::Entity as Milestone,
-        progress_report::Entity as ProgressReport, revision::Entity as Revision, section::Entity as Section,
-        unit::Entity as Unit, unit_tally::Entity as UnitTally, user::Entity as User, user_unit::Entity as UserUnit,
+        progress_report::Entity as ProgressReport, report_tally::Entity as ReportTally, revision::Entity as Revision,
+        section::Entity as Section, unit::Entity as Unit, unit_tally::Entity as UnitTally, user::Entity as User,
+        user_unit::Entity as UserUnit,
     };
 }

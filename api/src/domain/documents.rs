@@ -24,6 +24,7 @@ use crate::{
         people::{NamedFilter, filtered, same_city},
         resource::{Resource, WriteContext},
         sections::section_tombstones,
+        trend_tallies,
     },
     error::{ApiError, Result},
     views::{
@@ -280,7 +281,9 @@ impl Resource for Documents {
         let mut changes = item_tombstones(db, item_ids).await?;
         changes.extend(section_tombstones(db, current.sections.iter().map(|s| s.id).collect()).await?);
         // Sections and items go with the document (ON DELETE CASCADE).
+        let tallied = trend_tallies::Items::OfDocument(current.id).retract(db).await?;
         document::Entity::delete_by_id(current.id).exec(db).await?;
+        tallied.restore(db).await?;
         Ok(changes)
     }
 }

@@ -26,7 +26,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    domain::{collection, import::SEED_FILES, search},
+    domain::{collection, import::SEED_FILES, search, trend_tallies},
     error::Result,
     views::import::DocumentFile,
 };
@@ -265,6 +265,8 @@ pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<Generated
         ))
         .await?;
     }
+    // Counted once at the end, set-based, rather than item by item as the writes do.
+    trend_tallies::rebuild(db).await?;
     // On PostgreSQL also VACUUM: it sets the visibility map, without which the statistics'
     // index-only scans would still visit every heap page until autovacuum came by.
     db.execute_unprepared(if postgres { "VACUUM ANALYZE" } else { "ANALYZE" }).await?;

@@ -25,6 +25,7 @@ pub mod search;
 pub mod sections;
 pub mod snapshots;
 pub mod stats;
+pub mod trend_tallies;
 pub mod users;
 
 use std::collections::HashMap;

@@ -7,9 +7,9 @@ use entity::{city, city::ReportingCycle, item, item::ItemKind, item_unit, item_u
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
-    sea_query::{Expr, IntoIden, Query},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 use validator::Validate;
@@ -23,6 +23,7 @@ use crate::{
         journal::{Action, Change},
         paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
         resource::{Authority, Resource, WriteContext, snapshot},
+        trend_tallies,
     },
     error::{ApiError, FieldError, Result},
     views::{
@@ -390,6 +391,7 @@ impl Resource for Reports {
         let unit_id = reporting_unit(db, &item, input.report.unit.trimmed()).await?;
         let report = input.report;
         let id = Uuid::now_v7();
+        let tallied = trend_tallies::Items::One(item.id).retract(db).await?;
         progress_report::Model {
             id,
             item_id: item.id,
@@ -409,6 +411,7 @@ impl Resource for Reports {
         .into_active_model()
         .insert(db)
         .await?;
+        tallied.restore(db).await?;
         follow_latest_report(db, item.id, ctx).await?;
         Ok(id)
     }
@@ -457,7 +460,9 @@ impl Resource for Reports {
         if let Some(help) = patch.help_requested {
             active.help_requested = Set(help);
         }
+        let tallied = trend_tallies::Items::One(current.item.id).retract(db).await?;
         active.update(db).await?;
+        tallied.restore(db).await?;
         follow_latest_report(db, current.item.id, ctx).await?;
         Ok(Vec::new())
     }
@@ -476,7 +481,9 @@ impl Resource for Reports {
         _cascade: bool,
         ctx: &WriteContext,
     ) -> Result<Vec<Change>> {
+        let tallied = trend_tallies::Items::One(current.item.id).retract(db).await?;
         progress_report::Entity::delete_by_id(current.id).exec(db).await?;
+        tallied.restore(db).await?;
         follow_latest_report(db, current.item.id, ctx).await?;
         Ok(Vec::new())
     }
@@ -676,111 +683,60 @@ pub async fn missing(
     }))
 }
 
-/// One bucket of a trend as the database counts it: the first day of its period and its group.
-#[derive(Debug, Clone, FromQueryResult)]
-struct TrendRow {
-    period_start: chrono::NaiveDate,
-    group_id: Uuid,
-    group_name: String,
-    reports: i64,
-    progress_sum: i64,
-    items: i64,
-    completed: i64,
-    overdue: i64,
-}
-
-/// The first day of the month or quarter of `day`, a date column: the key trends group by. A
-/// date rather than its label, so that the database compares 4 bytes, not text; the label is made
-/// from it here ([`bucket_of`]). The only SQL that differs between the backends.
-fn period_start(backend: DbBackend, interval: Interval, day: Expr) -> Expr {
-    match (backend, interval) {
-        // Truncating a timestamp without time zone: the session's time zone plays no part.
-        (DbBackend::Postgres, Interval::Month) => {
-            Expr::cust_with_expr("CAST(date_trunc('month', CAST($1 AS timestamp)) AS date)", day)
-        }
-        (DbBackend::Postgres, Interval::Quarter) => {
-            Expr::cust_with_expr("CAST(date_trunc('quarter', CAST($1 AS timestamp)) AS date)", day)
-        }
-        // SQLite holds dates as `YYYY-MM-DD` text; its placeholders are `?`, taken in order.
-        (_, Interval::Month) => Expr::cust_with_expr("date(?, 'start of month')", day),
-        (_, Interval::Quarter) => Expr::cust_with_exprs(
-            "date(?, 'start of month', '-' || ((CAST(strftime('%m', ?) AS INTEGER) - 1) % 3) || ' months')",
-            [day.clone(), day],
-        ),
+/// The condition on `report_tallies` that selects the tallies of the reports `filter` selects,
+/// when there is one: when the filter names no item; names units only when the trend groups by
+/// unit, and leaders only when it groups by leader (a tally of a city, say, does not know which
+/// of its items are a leader's); and starts and ends, if it does, on the first and last days of
+/// buckets. Otherwise `None`, and the trend is counted from the reports.
+fn tallies_of(filter: &ReportFilter, interval: Interval, group_by: TrendGroupBy) -> Option<Condition> {
+    use entity::report_tally::Column as T;
+    let on_boundaries = filter.from.is_none_or(|from| Period::containing(from, interval).first_day == from)
+        && filter.to.is_none_or(|to| Period::containing(to, interval).last_day == to);
+    let names_others = (!filter.units.is_empty() && group_by != TrendGroupBy::Unit)
+        || (!filter.leaders.is_empty() && group_by != TrendGroupBy::Leader);
+    if filter.item.is_some() || !on_boundaries || names_others {
+        return None;
     }
+    let city = filter.city.as_ref();
+    let mut all = Condition::all();
+    if let Some(city) = city {
+        all = all.add(in_city(T::CityId, city));
+    }
+    if let Some(document) = filter.document {
+        all = all.add(T::DocumentId.eq(document));
+    }
+    if !filter.units.is_empty() {
+        let units =
+            named_ids::<unit::Entity>(&filter.units, city, unit::Column::Id, unit::Column::Name, unit::Column::CityId);
+        all = all.add(T::GroupId.in_subquery(units));
+    }
+    if !filter.leaders.is_empty() {
+        use entity::leader::Column as L;
+        let leaders = named_ids::<entity::leader::Entity>(&filter.leaders, city, L::Id, L::Name, L::CityId);
+        all = all.add(T::GroupId.in_subquery(leaders));
+    }
+    if let Some(from) = filter.from {
+        all = all.add(T::PeriodStart.gte(from));
+    }
+    if let Some(to) = filter.to {
+        all = all.add(T::PeriodStart.lte(to));
+    }
+    Some(all)
 }
 
-/// The reports `filter` selects, counted per interval of `as_of` and per group, in the database.
-///
-/// Two levels of grouping, so that no count needs DISTINCT: the inner one makes one row per
-/// bucket, group and item (its reports, their progress summed, whether one of them says
-/// completed, whether one of them is overdue); the outer one adds those rows up per bucket and
-/// group, where counting rows counts items. Its result has one row per bucket and group, named
-/// after the group.
+/// The reports `filter` selects, counted per interval of `as_of` and per group: from the
+/// tallies the writes keep when they can answer (see [`tallies_of`]), else from the reports.
+/// Both give the same figures (`tallies` says why).
 pub async fn trends(
     db: &impl ConnectionTrait,
     filter: &ReportFilter,
     interval: Interval,
     group_by: TrendGroupBy,
 ) -> Result<ReportTrendsOut> {
-    use progress_report::Column as R;
-    use sea_orm::sea_query::{Alias, Asterisk, ExprTrait, Func};
-    let report = |column: R| Expr::col((progress_report::Entity, column));
-    let (group_column, group_table) = match group_by {
-        TrendGroupBy::City => (report(R::CityId), city::Entity.into_iden()),
-        TrendGroupBy::Unit => (report(R::UnitId), unit::Entity.into_iden()),
-        TrendGroupBy::Leader => (Expr::col((item::Entity, item::Column::LeaderId)), entity::leader::Entity.into_iden()),
+    let rows = match tallies_of(filter, interval, group_by) {
+        Some(condition) => trend_tallies::count_tallies(db, condition, interval, group_by).await?,
+        None => trend_tallies::count_reports(db, filter.condition(), interval, group_by).await?,
     };
-    let flag = |condition: Condition| Func::max(Expr::case(condition, 1).finally(0));
-    let is_status = |status: item::Status| report(R::Status).eq(status);
-    let overdue = Condition::all()
-        .add(report(R::AsOf).gt(Expr::col((item::Entity, item::Column::DueOn))))
-        .add(report(R::Status).is_not_in([item::Status::Completed, item::Status::Cancelled]));
-    let period = period_start(db.get_database_backend(), interval, report(R::AsOf));
-    let mut per_item = Query::select();
-    per_item
-        .expr_as(period.clone(), Alias::new("period_start"))
-        .expr_as(group_column.clone(), Alias::new("group_id"))
-        .expr_as(report(R::ItemId), Alias::new("item_id"))
-        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("reports"))
-        .expr_as(Func::sum(report(R::Progress)), Alias::new("progress_sum"))
-        .expr_as(flag(Condition::all().add(is_status(item::Status::Completed))), Alias::new("completed"))
-        .expr_as(flag(overdue), Alias::new("overdue"))
-        .from(progress_report::Entity)
-        .inner_join(item::Entity, report(R::ItemId).equals((item::Entity, item::Column::Id)))
-        // Items without a leader have no group by leader.
-        .and_where(group_column.clone().is_not_null())
-        .cond_where(filter.condition())
-        // Item first: the reports and items can then come in item order from their indexes and
-        // be grouped as they come, with no sort of every report (see migration 10).
-        .add_group_by([report(R::ItemId), period, group_column]);
-    let per_item_alias = Alias::new("per_item");
-    let of_item = |column: &str| Expr::col((per_item_alias.clone(), Alias::new(column)));
-    let total = |column: &str| Func::cast_as(Func::sum(of_item(column)), Alias::new("bigint"));
-    let mut per_bucket = Query::select();
-    per_bucket
-        .expr_as(of_item("period_start"), Alias::new("period_start"))
-        .expr_as(of_item("group_id"), Alias::new("group_id"))
-        .expr_as(total("reports"), Alias::new("reports"))
-        .expr_as(total("progress_sum"), Alias::new("progress_sum"))
-        .expr_as(Func::cast_as(Func::count(Expr::col(Asterisk)), Alias::new("bigint")), Alias::new("items"))
-        .expr_as(total("completed"), Alias::new("completed"))
-        .expr_as(total("overdue"), Alias::new("overdue"))
-        .from_subquery(per_item, per_item_alias.clone())
-        .add_group_by([of_item("period_start"), of_item("group_id")]);
-    // The groups' names are joined to the few buckets, not to every report: joined earlier, the
-    // planner may sort all the reports once more.
-    let per_bucket_alias = Alias::new("per_bucket");
-    let statement = Query::select()
-        .column((per_bucket_alias.clone(), Asterisk))
-        .expr_as(Expr::col((group_table.clone(), Alias::new("name"))), Alias::new("group_name"))
-        .from_subquery(per_bucket, per_bucket_alias.clone())
-        .inner_join(
-            group_table.clone(),
-            Expr::col((per_bucket_alias, Alias::new("group_id"))).equals((group_table, Alias::new("id"))),
-        )
-        .take();
-    let rows = TrendRow::find_by_statement(db.get_database_backend().build(&statement)).all(db).await?;
     let mut buckets: Vec<TrendBucketOut> = rows
         .into_iter()
         .map(|row| TrendBucketOut {
@@ -802,4 +758,59 @@ pub async fn trends(
         ))
     });
     Ok(ReportTrendsOut { interval, group_by, buckets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> chrono::NaiveDate {
+        text.parse().expect("a date")
+    }
+
+    fn served(filter: ReportFilter, interval: Interval, group_by: TrendGroupBy) -> bool {
+        tallies_of(&filter, interval, group_by).is_some()
+    }
+
+    #[test]
+    fn tallies_serve_the_filters_they_are_keyed_by() {
+        let city = || Some(IdOrName::Name("330382".to_owned()));
+        let units = || vec![IdOrName::Name("市发改局".to_owned())];
+        assert!(served(ReportFilter::default(), Interval::Quarter, TrendGroupBy::City));
+        assert!(served(
+            ReportFilter { city: city(), document: Some(Uuid::nil()), ..Default::default() },
+            Interval::Month,
+            TrendGroupBy::Leader
+        ));
+        assert!(served(ReportFilter { units: units(), ..Default::default() }, Interval::Quarter, TrendGroupBy::Unit));
+        assert!(served(
+            ReportFilter { leaders: units(), ..Default::default() },
+            Interval::Quarter,
+            TrendGroupBy::Leader
+        ));
+        let year = ReportFilter { from: Some(day("2021-04-01")), to: Some(day("2021-12-31")), ..Default::default() };
+        assert!(served(year.clone(), Interval::Quarter, TrendGroupBy::City));
+        assert!(served(year, Interval::Month, TrendGroupBy::City));
+    }
+
+    #[test]
+    fn trends_the_tallies_cannot_serve_are_counted_from_the_reports() {
+        let units = || vec![IdOrName::Name("市发改局".to_owned())];
+        assert!(!served(
+            ReportFilter { item: Some(Uuid::nil()), ..Default::default() },
+            Interval::Quarter,
+            TrendGroupBy::City
+        ));
+        assert!(!served(ReportFilter { units: units(), ..Default::default() }, Interval::Quarter, TrendGroupBy::City));
+        assert!(!served(
+            ReportFilter { leaders: units(), ..Default::default() },
+            Interval::Quarter,
+            TrendGroupBy::Unit
+        ));
+        let from = ReportFilter { from: Some(day("2021-05-01")), ..Default::default() };
+        assert!(served(from.clone(), Interval::Month, TrendGroupBy::City));
+        assert!(!served(from, Interval::Quarter, TrendGroupBy::City), "not the first day of a quarter");
+        let to = ReportFilter { to: Some(day("2021-06-29")), ..Default::default() };
+        assert!(!served(to, Interval::Month, TrendGroupBy::City), "not the last day of a month");
+    }
 }

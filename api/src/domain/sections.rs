@@ -18,6 +18,7 @@ use crate::{
         journal::{Action, Change},
         paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch, resolve_sort},
         resource::{Resource, WriteContext, snapshot},
+        trend_tallies,
     },
     error::{ApiError, FieldError, Result},
     views::{
@@ -252,14 +253,17 @@ impl Resource for Sections {
             let (start, end) = period_of(&period)?;
             active.period_start = Set(start);
             active.period_end = Set(end);
-            // Due dates left at their default follow the period; ones set by hand stay.
+            // Due dates left at their default follow the period; ones set by hand stay. Due dates
+            // count in report trends.
             let (_, old_end) = period_of(&current.period)?;
+            let tallied = trend_tallies::Items::OfSection(current.id).retract(db).await?;
             item::Entity::update_many()
                 .col_expr(item::Column::DueOn, item::end_of_period(end).into())
                 .filter(item::Column::SectionId.eq(current.id))
                 .filter(item::Column::DueOn.eq(item::end_of_period(old_end)))
                 .exec(db)
                 .await?;
+            tallied.restore(db).await?;
             // The section's items share its period (their updates are recorded as dependents).
             item::Entity::update_many()
                 .col_expr(item::Column::PeriodStart, start.into())
@@ -301,7 +305,9 @@ impl Resource for Sections {
             )));
         }
         let changes = item_tombstones(db, item_ids).await?;
+        let tallied = trend_tallies::Items::OfSection(current.id).retract(db).await?;
         section::Entity::delete_by_id(current.id).exec(db).await?;
+        tallied.restore(db).await?;
         Ok(changes)
     }
 }

@@ -25,6 +25,8 @@ on_both_backends!(
     a_citys_reporting_cycle_sets_the_period_its_units_owe_reports_for,
     report_trends_match_counts_made_here,
     trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_first_day,
+    trends_stay_exact_through_every_write_that_changes_what_they_count,
+    reports_filed_at_once_on_one_item_count_it_once_in_the_tallies,
     reports_come_as_a_json_feed_per_city_or_unit_and_as_csv,
 );
 
@@ -767,16 +769,19 @@ fn trend_buckets(trends: &Value) -> std::collections::BTreeMap<(String, String),
         .collect()
 }
 
-async fn trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_first_day(backend: Backend) {
-    use std::collections::{BTreeMap, BTreeSet};
-    let app = TestApp::spawn(backend).await;
-    let admin = app.admin_token().await;
-    let led: Vec<Value> = app
-        .get_all("/api/v1/work-items", &[("city", YUEQING), ("unit", UNIT), ("period", "2021")])
+/// Yueqing's work items of 2021 with [`UNIT`] on them and a leader.
+async fn led_items_of_unit(app: &TestApp) -> Vec<Value> {
+    app.get_all("/api/v1/work-items", &[("city", YUEQING), ("unit", UNIT), ("period", "2021")])
         .await
         .into_iter()
         .filter(|item| !item["leader"].is_null())
-        .collect();
+        .collect()
+}
+
+async fn trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_first_day(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let led = led_items_of_unit(&app).await;
     assert!(led.len() >= 2, "the seed gives {UNIT} items with leaders");
     let (first, second) = (led[0]["id"].as_str().expect("id"), led[1]["id"].as_str().expect("id"));
     for (id, as_of, status, progress) in [
@@ -791,36 +796,7 @@ async fn trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_firs
         file_ok(&app, &admin, id, report(as_of, status, progress)).await;
     }
 
-    // Counted here: every report of the city, with its item's leader and due date.
-    // Reports, items, progress summed, items completed, items overdue.
-    type Counts = (u64, BTreeSet<String>, i64, BTreeSet<String>, BTreeSet<String>);
-    let mut counted: BTreeMap<(String, String), Counts> = BTreeMap::new();
-    for r in app.get_all("/api/v1/reports", &[("city", YUEQING)]).await {
-        let item_id = r["item"]["id"].as_str().expect("id").to_owned();
-        let item = item(&app, &item_id).await;
-        let Some(leader) = item["leader"]["name"].as_str() else { continue };
-        let as_of = r["as_of"].as_str().expect("as_of");
-        let month: u32 = as_of[5..7].parse().expect("a month");
-        let quarter = format!("{}-Q{}", &as_of[..4], month.div_ceil(3));
-        let status = r["status"].as_str().expect("status");
-        let entry = counted.entry((quarter, leader.to_owned())).or_default();
-        entry.0 += 1;
-        entry.1.insert(item_id.clone());
-        entry.2 += r["progress"].as_i64().expect("progress");
-        if status == "completed" {
-            entry.3.insert(item_id.clone());
-        }
-        if as_of > item["due_on"].as_str().expect("due_on") && !matches!(status, "completed" | "cancelled") {
-            entry.4.insert(item_id);
-        }
-    }
-    let expected: BTreeMap<(String, String), TrendFigures> = counted
-        .into_iter()
-        .map(|(key, (reports, items, progress, completed, overdue))| {
-            let average = (progress as f64 / reports as f64 * 10.0).round() / 10.0;
-            (key, (reports, items.len() as u64, average, completed.len() as u64, overdue.len() as u64))
-        })
-        .collect();
+    let expected = counted_by_quarter(&app, "leader", &[("city", YUEQING)]).await;
     let query = [("interval", "quarter"), ("group_by", "leader"), ("city", YUEQING)];
     let trends = app.get_ok("/api/v1/stats/reports", &query).await;
     assert_eq!(trend_buckets(&trends), expected);
@@ -841,6 +817,209 @@ async fn trends_by_leader_count_each_item_once_per_quarter_and_split_at_its_firs
     let months = trend_buckets(&months);
     assert!(months.contains_key(&("2021-03".to_owned(), leader_of(&led[0]))));
     assert!(months.contains_key(&("2021-04".to_owned(), leader_of(&led[0]))));
+}
+
+/// The trend by quarter and `group_by` (`city`, `unit` or `leader`) of the reports `query`
+/// lists, counted here from each report and its item's leader and due date.
+async fn counted_by_quarter(
+    app: &TestApp,
+    group_by: &str,
+    query: &[(&str, &str)],
+) -> std::collections::BTreeMap<(String, String), TrendFigures> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Reports, items, progress summed, items completed, items overdue.
+    type Counts = (u64, BTreeSet<String>, i64, BTreeSet<String>, BTreeSet<String>);
+    let mut counted: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    for r in app.get_all("/api/v1/reports", query).await {
+        let item_id = r["item"]["id"].as_str().expect("id").to_owned();
+        let item = item(app, &item_id).await;
+        let group = match group_by {
+            "leader" => &item["leader"]["name"],
+            _ => &r[group_by]["name"],
+        };
+        let Some(group) = group.as_str() else { continue };
+        let as_of = r["as_of"].as_str().expect("as_of");
+        let month: u32 = as_of[5..7].parse().expect("a month");
+        let quarter = format!("{}-Q{}", &as_of[..4], month.div_ceil(3));
+        let status = r["status"].as_str().expect("status");
+        let entry = counted.entry((quarter, group.to_owned())).or_default();
+        entry.0 += 1;
+        entry.1.insert(item_id.clone());
+        entry.2 += r["progress"].as_i64().expect("progress");
+        if status == "completed" {
+            entry.3.insert(item_id.clone());
+        }
+        if as_of > item["due_on"].as_str().expect("due_on") && !matches!(status, "completed" | "cancelled") {
+            entry.4.insert(item_id);
+        }
+    }
+    counted
+        .into_iter()
+        .map(|(key, (reports, items, progress, completed, overdue))| {
+            let average = (progress as f64 / reports as f64 * 10.0).round() / 10.0;
+            (key, (reports, items.len() as u64, average, completed.len() as u64, overdue.len() as u64))
+        })
+        .collect()
+}
+
+/// Checks every trend after a write: the one the tallies answer (a filter they serve) equals,
+/// byte for byte, the one counted from the reports (the same filter, widened by a `from` that is
+/// not the first day of a bucket, which the tallies cannot serve and which excludes no report),
+/// and the quarterly ones equal the counts made here.
+async fn assert_trends_exact(app: &TestApp, after: &str) {
+    for city in [None, Some(YUEQING)] {
+        for group_by in ["city", "unit", "leader"] {
+            for interval in ["month", "quarter"] {
+                let mut tallied = vec![("interval", interval), ("group_by", group_by)];
+                tallied.extend(city.map(|city| ("city", city)));
+                let mut counted = tallied.clone();
+                counted.push(("from", "1900-01-02"));
+                let (tallied_reply, counted_reply) = (app.get(STATS, &tallied).await, app.get(STATS, &counted).await);
+                assert_eq!(tallied_reply.status(), StatusCode::OK);
+                let tallied_body = tallied_reply.text().await.expect("a body");
+                assert_eq!(
+                    tallied_body,
+                    counted_reply.text().await.expect("a body"),
+                    "{group_by} by {interval} in {city:?}, after {after}"
+                );
+                if interval == "quarter" {
+                    let trend: Value = serde_json::from_str(&tallied_body).expect("JSON");
+                    let query: Vec<(&str, &str)> = city.map(|city| ("city", city)).into_iter().collect();
+                    assert_eq!(
+                        trend_buckets(&trend),
+                        counted_by_quarter(app, group_by, &query).await,
+                        "{group_by} in {city:?}, after {after}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+const STATS: &str = "/api/v1/stats/reports";
+
+async fn trends_stay_exact_through_every_write_that_changes_what_they_count(backend: Backend) {
+    use api::config::Config;
+    let app = TestApp::spawn_with(backend, true, |config: &mut Config| {
+        config.serve.clock_date = chrono::NaiveDate::from_ymd_opt(2022, 1, 15);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let led = led_items_of_unit(&app).await;
+    assert!(led.len() >= 3, "the seed gives {UNIT} items with leaders");
+    let ids: Vec<&str> = led.iter().take(3).map(|item| item["id"].as_str().expect("id")).collect();
+    let mut filed = Vec::new();
+    for (id, as_of, status, progress) in [
+        (ids[0], "2021-03-31", "in_progress", 30),
+        (ids[0], "2021-04-01", "in_progress", 50),
+        (ids[0], "2021-06-30", "completed", 100),
+        (ids[1], "2021-06-01", "delayed", 20),
+        (ids[1], "2022-01-10", "in_progress", 70),
+        (ids[2], "2021-11-30", "in_progress", 55),
+        (ids[2], "2022-02-01", "delayed", 60),
+    ] {
+        filed.push(file_ok(&app, &admin, id, report(as_of, status, progress)).await["id"].clone());
+        assert_trends_exact(&app, &format!("filing a report of {as_of}")).await;
+    }
+    let yuhuan = app.get_ok("/api/v1/work-items", &[("city", "331083"), ("limit", "1")]).await["items"][0].clone();
+    let mut body = report("2021-05-05", "in_progress", 33);
+    body["unit"] = yuhuan["units"][0]["name"].clone();
+    file_ok(&app, &admin, yuhuan["id"].as_str().expect("id"), body).await;
+    assert_trends_exact(&app, "filing a report in another city").await;
+    let yueqing_id = item(&app, ids[0]).await["city"]["id"].as_str().expect("a city").parse().expect("a UUID");
+    assert!(tallies_of_city(&app, yueqing_id).await > 0, "the writes keep tallies");
+
+    // Corrected into another quarter and status, then withdrawn.
+    let report_path = |n: usize| format!("/api/v1/reports/{}", filed[n].as_str().expect("id"));
+    let correction = json!({"as_of": "2021-07-02", "status": "completed", "progress": 100});
+    app.send(Method::PATCH, &report_path(3), Some(&admin), Some(correction), &[]).await.expect(StatusCode::OK);
+    assert_trends_exact(&app, "correcting a report").await;
+    app.send(Method::DELETE, &report_path(1), Some(&admin), None, &[]).await.expect(StatusCode::NO_CONTENT);
+    assert_trends_exact(&app, "withdrawing a report").await;
+
+    // The item's leader and due date.
+    let other_leader = app
+        .get_all("/api/v1/leaders", &[("city", YUEQING)])
+        .await
+        .into_iter()
+        .find(|leader| leader["id"] != led[0]["leader"]["id"])
+        .expect("another leader")["name"]
+        .clone();
+    let item_path = |id: &str| format!("/api/v1/work-items/{id}");
+    let patch = json!({"leader": other_leader});
+    app.send(Method::PATCH, &item_path(ids[0]), Some(&admin), Some(patch), &[]).await.expect(StatusCode::OK);
+    assert_trends_exact(&app, "changing an item's leader").await;
+    let patch = json!({"due_on": "2021-05-31"});
+    app.send(Method::PATCH, &item_path(ids[0]), Some(&admin), Some(patch), &[]).await.expect(StatusCode::OK);
+    assert_trends_exact(&app, "changing an item's due date").await;
+
+    // A re-import that gives a section's groups other leaders and a longer period (and so
+    // later default due dates).
+    let mut file: Value = serde_json::from_str(api::domain::import::SEED_FILES[0].1).expect("the seed file is JSON");
+    let leaders: Vec<Value> = file["leaders"].as_array().expect("leaders").iter().map(|l| l["name"].clone()).collect();
+    for section in file["sections"].as_array_mut().expect("sections") {
+        if section["period"] == "2021" && section["kind"] == "work_item" {
+            section["period"] = json!("2021-2022");
+            for (g, group) in section["groups"].as_array_mut().expect("groups").iter_mut().enumerate() {
+                group["leader"] = leaders[(g + 1) % leaders.len()].clone();
+            }
+        }
+    }
+    let imported = app.send(Method::POST, "/api/v1/imports", Some(&admin), Some(file), &[]).await;
+    assert!(imported.expect(StatusCode::OK)["items"]["updated"].as_u64() > Some(0));
+    assert_trends_exact(&app, "a re-import").await;
+
+    // The section's period back to one year: default due dates move back, and the report of
+    // January 2022 is overdue again.
+    let section = item(&app, ids[1]).await["section"]["id"].as_str().expect("a section").to_owned();
+    let path = format!("/api/v1/sections/{section}");
+    app.send(Method::PATCH, &path, Some(&admin), Some(json!({"period": "2021"})), &[]).await.expect(StatusCode::OK);
+    assert_trends_exact(&app, "changing a section's period").await;
+
+    // Deleting an item with its reports, then the document with the rest.
+    let path = format!("{}?cascade=true", item_path(ids[2]));
+    app.send(Method::DELETE, &path, Some(&admin), None, &[]).await.expect(StatusCode::NO_CONTENT);
+    assert_trends_exact(&app, "deleting an item").await;
+    let document = item(&app, ids[1]).await["document_id"].as_str().expect("a document").to_owned();
+    let path = format!("/api/v1/documents/{document}?cascade=true");
+    app.send(Method::DELETE, &path, Some(&admin), None, &[]).await.expect(StatusCode::NO_CONTENT);
+    assert_trends_exact(&app, "deleting a document").await;
+    let yueqing = app.get_ok(STATS, &[("interval", "quarter"), ("city", YUEQING)]).await;
+    assert_eq!(yueqing["buckets"], json!([]), "nothing left of Yueqing's reports");
+    let everywhere = app.get_ok(STATS, &[("interval", "quarter")]).await;
+    assert_eq!(everywhere["buckets"].as_array().map(Vec::len), Some(1), "Yuhuan's report remains");
+    assert_eq!(tallies_of_city(&app, yueqing_id).await, 0, "tallies left with no report are deleted");
+}
+
+async fn reports_filed_at_once_on_one_item_count_it_once_in_the_tallies(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let led = led_items_of_unit(&app).await;
+    let path = format!("/api/v1/work-items/{}/reports", led[0]["id"].as_str().expect("id"));
+    // Each would count the item as new to the quarter if it did not see the others' reports.
+    let filings: Vec<_> = (1..=6)
+        .map(|day| {
+            let body = report(&format!("2021-05-{day:02}"), "in_progress", 10 * day);
+            app.spawn_send(Method::POST, &path, Some(&admin), Some(body), &[])
+        })
+        .collect();
+    for filing in filings {
+        filing.await.expect("the request completes").expect(StatusCode::CREATED);
+    }
+    assert_trends_exact(&app, "reports filed at once").await;
+    let trend = app.get_ok(STATS, &[("interval", "quarter"), ("city", YUEQING)]).await;
+    assert_eq!(trend["buckets"][0]["items"], 1, "{trend}");
+}
+
+/// How many tallies of report trends the database holds for a city.
+async fn tallies_of_city(app: &TestApp, city: uuid::Uuid) -> u64 {
+    use entity::report_tally;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    report_tally::Entity::find()
+        .filter(report_tally::Column::CityId.eq(city))
+        .count(&app.db)
+        .await
+        .expect("the tallies are counted")
 }
 
 async fn reports_come_as_a_json_feed_per_city_or_unit_and_as_csv(backend: Backend) {

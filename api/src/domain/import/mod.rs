@@ -23,6 +23,7 @@ use crate::{
         resource::{Authority, Trusted},
         search,
         snapshots::snapshots,
+        trend_tallies,
     },
     error::{ApiError, Result},
     views::{
@@ -281,6 +282,9 @@ impl ItemPlan {
     }
 
     async fn write(&self, db: &impl ConnectionTrait) -> Result<()> {
+        // Leaders and due dates count in report trends; new items have no reports yet.
+        let counted = self.updates.iter().filter(|u| u.active.leader_id.is_set() || u.active.due_on.is_set());
+        let tallied = trend_tallies::Items::Ids(counted.map(|u| u.target.1).collect()).retract(db).await?;
         for update in &self.updates {
             if update.active.is_changed() {
                 update.active.clone().update(db).await?;
@@ -303,7 +307,7 @@ impl ItemPlan {
                 .exec_without_returning(db)
                 .await?;
         }
-        Ok(())
+        tallied.restore(db).await
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{
         journal::{Action, Change},
         reports,
         resource::{Resource, WriteContext, snapshot},
-        search,
+        search, trend_tallies,
     },
     error::{ApiError, FieldError, Result},
     views::{
@@ -423,7 +423,10 @@ macro_rules! item_resource {
                 input: $input,
                 ctx: &WriteContext,
             ) -> Result<Vec<Change>> {
+                // The leader and the due date count in report trends.
+                let tallied = trend_tallies::Items::One(current.item.id).retract(db).await?;
                 replace(db, $kind, current.item.id, current.item.section.id, input.into(), ctx).await?;
+                tallied.restore(db).await?;
                 Ok(Vec::new())
             }
 
@@ -433,7 +436,12 @@ macro_rules! item_resource {
                 input: ItemPatch,
                 ctx: &WriteContext,
             ) -> Result<Vec<Change>> {
+                // The leader and the due date count in report trends; the rest does not.
+                let counted =
+                    if input.leader.is_some() || input.due_on.is_some() { vec![current.item.id] } else { vec![] };
+                let tallied = trend_tallies::Items::Ids(counted).retract(db).await?;
                 patch(db, current.item.id, current.item.city.id, input, ctx).await?;
+                tallied.restore(db).await?;
                 Ok(Vec::new())
             }
 
@@ -459,7 +467,9 @@ macro_rules! item_resource {
                     )));
                 }
                 // Its unit rows and reports go with it (ON DELETE CASCADE).
+                let tallied = trend_tallies::Items::One(current.item.id).retract(db).await?;
                 item::Entity::delete_by_id(current.item.id).exec(db).await?;
+                tallied.restore(db).await?;
                 Ok(reports)
             }
         }

@@ -226,7 +226,10 @@ pub async fn list_missing_reports(
 /// and items, their average progress, the items reported completed, and the items reported on past
 /// their due date. Every report in a bucket counts (the average is over reports, not items); an
 /// item counts as completed, or as overdue (judged by its current due date), in a bucket when one
-/// of its reports there says so. Anyone may read it. Costs one query, counted in the database.
+/// of its reports there says so. Anyone may read it. Costs one query: over tallies that every
+/// write keeps exact (per month, quarter, city, unit, leader and document) when the filter is one
+/// they hold (no `unit` unless grouped by unit, no `leader` unless grouped by leader, `from` and
+/// `to` on the first and last days of periods), else over the reports; the figures are the same.
 #[utoipa::path(
     get,
     path = "/api/v1/stats/reports",
