@@ -228,6 +228,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             vec![FieldError::new("body", "contains the NUL character (\\u0000)")],
         ));
     }
+    // Most bodies are valid: read them once, without tracking the path (tracking made a
+    // 10,000-item import file cost three times as much to read). Only a body that fails is read
+    // again, below, to say where and why, exactly as if this attempt had not been made.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     // Syntax first, so that malformed JSON (cut short, trailing data) is a 400 whatever its shape.
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         return Err(ApiError::BadRequest {

@@ -6,7 +6,7 @@
 //! characters is then a single lexeme lookup, exact by construction; a longer one looks up all
 //! its bigrams in the index and confirms the match with `LIKE`. SQLite matches with `LIKE` alone.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use entity::{item, item_unit, unit};
 use migration::m20260101_000005_add_item_search::SEARCH_VECTOR;
@@ -27,19 +27,35 @@ fn normalized(text: &str) -> Vec<char> {
     text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
-/// The unigrams and bigrams of each text, deduplicated and space-separated.
+/// The unigrams and bigrams of each text, deduplicated and space-separated, in the order of
+/// their strings.
+///
+/// A token is kept as its characters, not as a string: an import computes this for every item,
+/// and a string per token was most of its cost. The order is the same, because UTF-8 orders
+/// strings as their code points do, and a unigram (`None` second) comes before the bigrams it
+/// begins, as a string comes before the longer strings it begins.
 pub fn tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
-    let mut tokens = BTreeSet::new();
+    let mut tokens: Vec<(char, Option<char>)> = Vec::new();
     for text in texts {
         let chars = normalized(text);
         for (i, c) in chars.iter().enumerate() {
-            tokens.insert(c.to_string());
+            tokens.push((*c, None));
             if let Some(next) = chars.get(i + 1) {
-                tokens.insert(format!("{c}{next}"));
+                tokens.push((*c, Some(*next)));
             }
         }
     }
-    tokens.into_iter().collect::<Vec<_>>().join(" ")
+    tokens.sort_unstable();
+    tokens.dedup();
+    let mut joined = String::with_capacity(tokens.len() * 7);
+    for (c, next) in tokens {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push(c);
+        joined.extend(next);
+    }
+    joined
 }
 
 /// The `tsquery` that finds `q`: the lexeme itself for one or two characters, else all of its
@@ -141,6 +157,18 @@ mod tests {
     #[test]
     fn tokens_are_unigrams_and_bigrams_of_each_text() {
         assert_eq!(tokens(["停车场", "A b"]), "a ab b 停 停车 场 车 车场");
+    }
+
+    #[test]
+    fn tokens_are_in_the_order_of_their_strings() {
+        let texts = ["推进𝄞乐清 Ab-c 12ẞ", "ßz 车车车", "", " \t "];
+        let mut expected = std::collections::BTreeSet::new();
+        for text in texts {
+            let chars = normalized(text);
+            expected.extend(chars.iter().map(char::to_string));
+            expected.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
+        }
+        assert_eq!(tokens(texts), expected.into_iter().collect::<Vec<_>>().join(" "));
     }
 
     #[test]

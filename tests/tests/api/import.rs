@@ -9,6 +9,7 @@ use api::{
     views::import::DocumentFile,
 };
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::{
@@ -21,6 +22,7 @@ on_both_backends!(
     importing_the_same_file_twice_changes_nothing,
     reimporting_a_changed_file_updates_only_what_changed,
     a_file_that_fails_midway_leaves_the_database_unchanged,
+    revisions_are_stored_in_the_form_the_log_has_always_had,
 );
 
 fn seed(index: usize) -> Value {
@@ -130,4 +132,39 @@ async fn a_file_that_fails_midway_leaves_the_database_unchanged(backend: Backend
     assert_eq!(fields, ["sections[0].groups[0].items[0].content", "sections[1].groups[3].items[17].leader"]);
     assert_eq!(error.problem().status, StatusCode::UNPROCESSABLE_ENTITY.as_u16());
     assert_eq!(snapshot(&app).await, before);
+}
+
+/// The importer writes the revision log's JSON as text it prepares itself: on PostgreSQL, in the
+/// form `jsonb` prints (keys shortest first, `", "` and `": "`), which the `json` columns have
+/// always held; on SQLite, as serde writes it. Escapes, non-BMP characters and nesting included.
+async fn revisions_are_stored_in_the_form_the_log_has_always_had(backend: Backend) {
+    let app = TestApp::spawn_empty(backend).await;
+    let mut file = seed(0);
+    let item = &mut file["sections"][0]["groups"][0]["items"][0];
+    item["remarks"] = json!("引号\"、反斜杠\\、换行\n、制表\t、控制\u{1}\u{1f}、𝄞 and /");
+    item["units"][0]["note"] = json!("{\"不是\": [JSON]}");
+    import_document(&app.db, &parse(&file), &Trusted(Actor::system())).await.expect("the import succeeds");
+
+    let sql = match backend {
+        Backend::Postgres => {
+            "SELECT changes::text AS changes, snapshot::text AS snapshot, \
+             changes::jsonb::text AS changes_form, snapshot::jsonb::text AS snapshot_form FROM revisions"
+        }
+        Backend::Sqlite => "SELECT changes, snapshot, NULL AS changes_form, NULL AS snapshot_form FROM revisions",
+    };
+    let rows = app.db.query_all_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.expect("rows");
+    assert!(rows.len() > 200, "{} revisions", rows.len());
+    let mut escapes_seen = false;
+    for row in rows {
+        for column in ["changes", "snapshot"] {
+            let text: String = row.try_get("", column).expect("JSON text");
+            let expected = match backend {
+                Backend::Postgres => row.try_get("", &format!("{column}_form")).expect("its jsonb form"),
+                Backend::Sqlite => serde_json::from_str::<Value>(&text).expect("JSON").to_string(),
+            };
+            assert_eq!(text, expected);
+            escapes_seen |= text.contains(r#"\u0001\u001f"#);
+        }
+    }
+    assert!(escapes_seen, "the item with control characters is among the revisions");
 }

@@ -22,7 +22,7 @@ use crate::{
         journal::{self, Actor, Change},
         resource::{Authority, Trusted},
         search,
-        snapshots::snapshots,
+        snapshots::{Snapshots, snapshots},
         trend_tallies,
     },
     error::{ApiError, Result},
@@ -147,23 +147,27 @@ async fn apply_and_compare(txn: &DatabaseTransaction, file: &DocumentFile, who: 
     let parents = apply_parents(&attempt, file, now).await?;
     let (parents, whole_before) = if parents.changed() {
         attempt.rollback().await?;
-        let before = snapshot::of_document(txn, code, doc_number).await?;
+        let before = snapshot::of_document(txn, code, doc_number, Snapshots::new()).await?;
         (apply_parents(txn, file, now).await?, Some(before))
     } else {
         attempt.commit().await?;
         (parents, None)
     };
     let plan = plan_items(txn, file, &parents, now).await?;
+    // The items it creates are shown as written, not read back (all of them on a first import).
+    let created = snapshot::of_created(txn.get_database_backend(), &parents, &plan.new_items, &plan.new_units)?;
     let (before, after) = match whole_before {
         Some(before) => {
             plan.write(txn).await?;
-            (before, snapshot::of_document(txn, code, doc_number).await?)
+            (before, snapshot::of_document(txn, code, doc_number, created).await?)
         }
         None => {
             let changing = plan.changing();
             let before = snapshots(txn, &changing).await?;
             plan.write(txn).await?;
-            (before, snapshots(txn, &[changing, plan.created()].concat()).await?)
+            let mut after = snapshots(txn, &changing).await?;
+            after.extend(created);
+            (before, after)
         }
     };
     let changes = snapshot::changes_between(before, after);
@@ -196,7 +200,10 @@ struct Parents {
     /// The city, leaders, units and document the file names (sections are named with their items,
     /// in the file's order).
     named: Vec<Target>,
+    city: city::Model,
     leader_ids: HashMap<String, Uuid>,
+    /// The file's leaders as stored, by id.
+    leaders: HashMap<Uuid, leader::Model>,
     unit_ids: HashMap<String, Uuid>,
     /// The file's sections as stored, in the file's order.
     sections: Vec<section::Model>,
@@ -221,11 +228,13 @@ async fn apply_parents(db: &impl ConnectionTrait, file: &DocumentFile, now: chro
     named.push((collection::CITIES, city.id));
 
     let mut leader_ids = HashMap::new();
+    let mut leaders = HashMap::new();
     for leader_in in &file.leaders {
         let (leader, outcome) = upsert_leader(db, city.id, &leader_in.name, leader_in.title.clone(), now).await?;
         summary.leaders.count(outcome);
         leader_ids.insert(leader_in.name.clone(), leader.id);
         named.push((collection::LEADERS, leader.id));
+        leaders.insert(leader.id, leader);
     }
     let unit_ids = ensure_units(db, city.id, file, now, &mut summary.units).await?;
     let mut unit_targets: Vec<Target> = unit_ids.values().map(|id| (collection::UNITS, *id)).collect();
@@ -244,7 +253,7 @@ async fn apply_parents(db: &impl ConnectionTrait, file: &DocumentFile, now: chro
         summary.sections.count(outcome);
         sections.push(section);
     }
-    Ok(Parents { summary, named, leader_ids, unit_ids, sections })
+    Ok(Parents { summary, named, city, leader_ids, leaders, unit_ids, sections })
 }
 
 /// What an import does to its document's items, worked out before any of them is written.
@@ -274,11 +283,6 @@ impl ItemPlan {
     /// The existing items whose representation the import changes.
     fn changing(&self) -> Vec<Target> {
         self.updates.iter().filter(|update| update.shown_changed).map(|update| update.target).collect()
-    }
-
-    /// The items the import creates.
-    fn created(&self) -> Vec<Target> {
-        self.new_items.iter().map(|item| (collection::of_item(item.kind), item.id)).collect()
     }
 
     async fn write(&self, db: &impl ConnectionTrait) -> Result<()> {

@@ -1,18 +1,27 @@
 //! What an import touches, as the API shows it, before and after: the difference is what the
 //! revision log records, so imported records reach the change feed like any other write.
 
-use entity::{city, document, item, leader, section, unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Timelike, Utc};
+use entity::{city, document, item, item_unit, leader, section, unit};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
+use super::Parents;
 use crate::{
     domain::{
         collection,
         dependents::{self, Target},
+        items::{
+            read::{ItemRecord, ItemRow},
+            write::item_snapshot,
+        },
         journal::{Action, Change},
         snapshots::{Snapshots, snapshots},
     },
     error::Result,
+    views::UnitRoleOut,
 };
 
 /// The ids `select` finds, as targets of `collection`.
@@ -27,10 +36,15 @@ async fn targets<E: EntityTrait>(
 }
 
 /// The city with `code`, its leaders and units, and the document `doc_number` of it with its
-/// sections and items.
-pub async fn of_document(db: &impl ConnectionTrait, code: &str, doc_number: &str) -> Result<Snapshots> {
+/// sections and items; those in `known` as given there, the others as read.
+pub async fn of_document(
+    db: &impl ConnectionTrait,
+    code: &str,
+    doc_number: &str,
+    known: Snapshots,
+) -> Result<Snapshots> {
     let Some(city) = city::Entity::find().filter(city::Column::Code.eq(code)).one(db).await? else {
-        return Ok(Snapshots::new());
+        return Ok(known);
     };
     let mut all = vec![("cities", city.id)];
     all.extend(
@@ -52,7 +66,55 @@ pub async fn of_document(db: &impl ConnectionTrait, code: &str, doc_number: &str
         let items = item::Entity::find().filter(item::Column::DocumentId.eq(document.id));
         all.extend(dependents::items(db, items).await?);
     }
-    snapshots(db, &all).await
+    all.retain(|target| !known.contains_key(target));
+    let mut found = snapshots(db, &all).await?;
+    found.extend(known);
+    Ok(found)
+}
+
+/// The items an import creates, as the API shows them once written: built from the rows it
+/// writes, as [`snapshots`] would read them back (10,000 items on a first import of a large
+/// document; reading them cost more than writing them).
+///
+/// PostgreSQL keeps timestamps to the microsecond (the driver drops the rest), so they are shown
+/// so here; SQLite keeps what it is given.
+pub(super) fn of_created(
+    backend: DbBackend,
+    parents: &Parents,
+    items: &[item::Model],
+    units: &[item_unit::Model],
+) -> Result<Snapshots> {
+    let unit_names: HashMap<Uuid, &String> = parents.unit_ids.iter().map(|(name, id)| (*id, name)).collect();
+    let mut units_of: HashMap<Uuid, Vec<UnitRoleOut>> = HashMap::new();
+    // The rows of each item are in its order already (`position`).
+    for row in units {
+        units_of.entry(row.item_id).or_default().push(UnitRoleOut {
+            id: row.unit_id,
+            name: unit_names[&row.unit_id].clone(),
+            role: row.role,
+            note: row.note.clone(),
+        });
+    }
+    let sections: HashMap<Uuid, &section::Model> = parents.sections.iter().map(|s| (s.id, s)).collect();
+    let stored = |at: DateTime<Utc>| match backend {
+        DbBackend::Postgres => at.with_nanosecond(at.nanosecond() / 1_000 * 1_000).unwrap_or(at),
+        _ => at,
+    };
+    let mut all = Snapshots::new();
+    for item in items {
+        let mut row = ItemRow::of(
+            item,
+            &parents.city,
+            sections[&item.section_id],
+            item.leader_id.map(|id| &parents.leaders[&id]),
+        );
+        (row.created_at, row.updated_at) = (stored(row.created_at), stored(row.updated_at));
+        let record =
+            ItemRecord { item: row, units: units_of.remove(&item.id).unwrap_or_default(), milestones: Vec::new() };
+        let (collection, id, city, json) = item_snapshot(record)?;
+        all.insert((collection, id), (Some(city), json));
+    }
+    Ok(all)
 }
 
 /// The creations and updates that turn `before` into `after`, parents first. An import never

@@ -107,6 +107,45 @@ pub struct ItemRow {
     pub leader_title: Option<String>,
 }
 
+impl ItemRow {
+    /// The row [`load_records`] reads for `item`, given the city, section and leader it names.
+    pub fn of(
+        item: &item::Model,
+        city: &city::Model,
+        section: &section::Model,
+        leader: Option<&leader::Model>,
+    ) -> Self {
+        Self {
+            id: item.id,
+            kind: item.kind,
+            city_id: item.city_id,
+            document_id: item.document_id,
+            section_id: item.section_id,
+            group_number: item.group_number,
+            group_heading: item.group_heading.clone(),
+            seq: item.seq,
+            sub_seq: item.sub_seq,
+            content: item.content.clone(),
+            leader_id: item.leader_id,
+            remarks: item.remarks.clone(),
+            period_start: item.period_start,
+            period_end: item.period_end,
+            due_on: item.due_on,
+            status: item.status,
+            progress: item.progress,
+            progress_note: item.progress_note.clone(),
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            city_code: city.code.clone(),
+            city_name: city.name.clone(),
+            section_number: section.number,
+            section_title: section.title.clone(),
+            leader_name: leader.map(|l| l.name.clone()),
+            leader_title: leader.and_then(|l| l.title.clone()),
+        }
+    }
+}
+
 /// An item with everything its response embeds.
 #[derive(Debug, Clone)]
 pub struct ItemRecord {

@@ -19,7 +19,7 @@ use crate::{
         collection,
         dependents::{self, Target},
         filter::id_or_name,
-        items::read::{get, load_records},
+        items::read::{ItemRecord, get, load_records},
         journal::{Action, Change},
         reports,
         resource::{Resource, WriteContext, snapshot},
@@ -360,18 +360,18 @@ pub async fn item_snapshots(
 ) -> Result<Vec<(&'static str, Uuid, Uuid, Value)>> {
     ids.sort();
     let records = load_records(db, ids).await?;
-    records
-        .into_iter()
-        .map(|record| {
-            let (id, city) = (record.item.id, record.item.city_id);
-            match record.item.kind {
-                ItemKind::WorkItem => Ok((WorkItems::COLLECTION, id, city, snapshot(&WorkItemOut::from(record))?)),
-                ItemKind::LivelihoodProject => {
-                    Ok((LivelihoodProjects::COLLECTION, id, city, snapshot(&LivelihoodProjectOut::from(record))?))
-                }
-            }
-        })
-        .collect()
+    records.into_iter().map(item_snapshot).collect()
+}
+
+/// An item as the API shows it: (collection, id, city, JSON).
+pub fn item_snapshot(record: ItemRecord) -> Result<(&'static str, Uuid, Uuid, Value)> {
+    let (id, city) = (record.item.id, record.item.city_id);
+    match record.item.kind {
+        ItemKind::WorkItem => Ok((WorkItems::COLLECTION, id, city, snapshot(&WorkItemOut::from(record))?)),
+        ItemKind::LivelihoodProject => {
+            Ok((LivelihoodProjects::COLLECTION, id, city, snapshot(&LivelihoodProjectOut::from(record))?))
+        }
+    }
 }
 
 /// Deletion records for the items with `ids` and for their progress reports, which go with them.
