@@ -61,11 +61,14 @@ pub async fn count(
     Ok(res)
 }
 
+/// The handles of one route's requests, by method and status.
+type RouteHandles = Vec<(Method, u16, Counter, Histogram)>;
+
 thread_local! {
     /// The handles of each label set this worker has seen, by route, then method and status:
     /// registering a metric (building its key, hashing it, finding it in the registry) on every
     /// request cost more than recording it.
-    static HANDLES: RefCell<HashMap<String, Vec<(Method, u16, Counter, Histogram)>>> = RefCell::default();
+    static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::default();
     /// The paths that are their own route pattern (routes without parameters), found by walking
     /// the resource map once each.
     static STATIC_ROUTES: RefCell<HashSet<String>> = RefCell::default();
