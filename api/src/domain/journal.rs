@@ -4,11 +4,11 @@
 
 use chrono::Utc;
 use entity::revision;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect, Statement};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::{domain::driver, error::Result};
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,19 +162,12 @@ pub struct Head {
     pub at: Option<chrono::DateTime<Utc>>,
 }
 
-/// The head of the log now.
-pub async fn head(db: &impl ConnectionTrait) -> Result<Head> {
-    use sea_orm::QueryOrder;
-    let latest: Option<(i64, chrono::DateTime<Utc>)> = revision::Entity::find()
-        .select_only()
-        .column(revision::Column::Seq)
-        .column(revision::Column::CreatedAt)
-        .order_by_desc(revision::Column::Seq)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(latest.map_or_else(Head::default, |(seq, at)| Head { seq, at: Some(at) }))
+/// The head of the log now, read on the pool's driver directly ([`driver`]): every revalidation
+/// of a list asks it first.
+pub async fn head(db: &DatabaseConnection) -> Result<Head> {
+    const LATEST: &str = "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1";
+    let Some(row) = driver::fetch_optional(db, LATEST, &[]).await? else { return Ok(Head::default()) };
+    Ok(Head { seq: row.try_get("", "seq")?, at: Some(row.try_get("", "created_at")?) })
 }
 
 /// The key of the advisory lock that serialises journal appends ("duban" in ASCII).

@@ -8,6 +8,7 @@ pub mod cities;
 pub mod collection;
 pub mod dependents;
 pub mod documents;
+pub(crate) mod driver;
 pub mod filter;
 pub mod generate;
 pub mod import;

@@ -165,7 +165,7 @@ fn run(listener: TcpListener, state: AppState, serve: &ServeConfig) -> anyhow::R
             .wrap(from_fn(rate_limit::limit))
             .wrap(from_fn(metrics::count))
             .wrap(from_fn(request_id::request_id_header))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<request_id::RequestSpan>::new())
             .wrap(from_fn(hardening::security_headers))
             .wrap(cors(&origins))
             .app_data(state.clone())

@@ -1,6 +1,6 @@
 //! The OpenAPI document, the interactive docs and the health endpoints.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::{
@@ -12,6 +12,7 @@ on_both_backends!(
     served_openapi_document_equals_the_committed_one,
     interactive_docs_are_served_from_the_binary,
     health_endpoints_answer,
+    requests_are_counted_under_their_route_pattern,
 );
 
 async fn served_openapi_document_equals_the_committed_one(backend: Backend) {
@@ -57,4 +58,25 @@ async fn health_endpoints_answer(backend: Backend) {
         "{metrics}"
     );
     assert!(metrics.contains("duban_database_up 1"), "{metrics}");
+}
+
+/// A request is counted under the pattern of its route, whether the router answered it (one item,
+/// by id) or the caching middleware did before routing (a 304 revalidation of a list), and
+/// whatever path it came by.
+async fn requests_are_counted_under_their_route_pattern(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let list = "/api/v1/livelihood-projects?limit=2";
+    let page = app.send(Method::GET, list, None, None, &[]).await;
+    let etag = page.header("etag").expect("a list tag").to_owned();
+    for _ in 0..2 {
+        app.send(Method::GET, list, None, None, &[("if-none-match", &etag)]).await.expect(StatusCode::NOT_MODIFIED);
+    }
+    let id = page.expect(StatusCode::OK)["items"][0]["id"].as_str().expect("a project").to_owned();
+    app.send(Method::GET, &format!("/api/v1/livelihood-projects/{id}"), None, None, &[]).await.expect(StatusCode::OK);
+    let metrics = app.get("/metrics", &[]).await.text().await.expect("text");
+    for (route, status) in [("/api/v1/livelihood-projects", 304), ("/api/v1/livelihood-projects/{id}", 200)] {
+        let sample = format!("duban_http_requests_total{{method=\"GET\",route=\"{route}\",status=\"{status}\"}}");
+        assert!(metrics.contains(&sample), "{sample} in\n{metrics}");
+    }
+    assert!(!metrics.contains(&format!("route=\"/api/v1/livelihood-projects/{id}\"")), "ids are no labels");
 }

@@ -3,14 +3,21 @@
 //! pool, statement timeouts, rate-limit refusals, failed logins, imports). Counters are per
 //! process: Prometheus scrapes every replica.
 
-use std::{sync::OnceLock, time::Instant};
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    sync::OnceLock,
+    time::Instant,
+};
 
 use actix_web::{
-    Error,
+    Error, HttpRequest,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
+    http::Method,
     middleware::Next,
 };
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Latency buckets, in seconds: from a cached read to a big import.
@@ -47,13 +54,58 @@ pub async fn count(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
     let res = next.call(req).await?;
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let labels = [("method", method), ("route", route), ("status", res.status().as_u16().to_string())];
-    metrics::counter!("duban_http_requests_total", &labels).increment(1);
-    metrics::histogram!("duban_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    let (counter, histogram) = handles(res.request(), res.status().as_u16());
+    counter.increment(1);
+    histogram.record(started.elapsed().as_secs_f64());
     Ok(res)
+}
+
+/// The handles of one route's requests, by method and status.
+type RouteHandles = Vec<(Method, u16, Counter, Histogram)>;
+
+thread_local! {
+    /// The handles of each label set this worker has seen, by route, then method and status:
+    /// registering a metric (building its key, hashing it, finding it in the registry) on every
+    /// request cost more than recording it.
+    static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::default();
+    /// The paths that are their own route pattern (routes without parameters), found by walking
+    /// the resource map once each.
+    static STATIC_ROUTES: RefCell<HashSet<String>> = RefCell::default();
+}
+
+/// The request counter and latency histogram of `req`'s method, route and `status`.
+fn handles(req: &HttpRequest, status: u16) -> (Counter, Histogram) {
+    let route = route(req);
+    HANDLES.with_borrow_mut(|handles| {
+        let method = req.method();
+        let known =
+            handles.get(&route).and_then(|by_route| by_route.iter().find(|(m, s, ..)| m == method && *s == status));
+        if let Some((.., counter, histogram)) = known {
+            return (counter.clone(), histogram.clone());
+        }
+        let labels = [("method", method.to_string()), ("route", route.clone()), ("status", status.to_string())];
+        let counter = metrics::counter!("duban_http_requests_total", &labels);
+        let histogram = metrics::histogram!("duban_http_request_duration_seconds", &labels);
+        handles.entry(route).or_default().push((method.clone(), status, counter.clone(), histogram.clone()));
+        (counter, histogram)
+    })
+}
+
+/// The route pattern `req` matched. A request the router never saw (a 304 from the caching
+/// middleware, a 429) costs `match_pattern` a walk of the whole resource map, with a regex per
+/// route; a path without parameters is its own pattern, so it is walked once.
+fn route(req: &HttpRequest) -> String {
+    let routed = req.match_info().unprocessed().is_empty();
+    let path = req.path();
+    if !routed && STATIC_ROUTES.with_borrow(|routes| routes.contains(path)) {
+        return path.to_owned();
+    }
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    if !routed && route == path {
+        STATIC_ROUTES.with_borrow_mut(|routes| routes.insert(route.clone()));
+    }
+    route
 }
 
 /// The metrics in the Prometheus text format.
