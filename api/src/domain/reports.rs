@@ -321,6 +321,21 @@ async fn reporting_unit(db: &impl ConnectionTrait, item: &item::Model, named: &s
     }
 }
 
+/// Runs `write`, a write to the reports of `item_id`, with what follows from them kept in step:
+/// the item's share of the trend tallies taken out before and put back after, and the item's
+/// status and progress set from its latest report. Every write of a report goes through here.
+async fn in_step(
+    db: &impl ConnectionTrait,
+    item_id: Uuid,
+    ctx: &WriteContext,
+    write: impl Future<Output = Result<()>>,
+) -> Result<()> {
+    let tallied = trend_tallies::Items::One(item_id).retract(db).await?;
+    write.await?;
+    tallied.restore(db).await?;
+    follow_latest_report(db, item_id, ctx).await
+}
+
 /// Sets the item's status and progress from its latest report, when it has one.
 async fn follow_latest_report(db: &impl ConnectionTrait, item_id: Uuid, ctx: &WriteContext) -> Result<()> {
     use progress_report::Column as R;
@@ -391,8 +406,7 @@ impl Resource for Reports {
         let unit_id = reporting_unit(db, &item, input.report.unit.trimmed()).await?;
         let report = input.report;
         let id = Uuid::now_v7();
-        let tallied = trend_tallies::Items::One(item.id).retract(db).await?;
-        progress_report::Model {
+        let filed = progress_report::Model {
             id,
             item_id: item.id,
             unit_id,
@@ -408,11 +422,12 @@ impl Resource for Reports {
             created_at: ctx.now,
             updated_at: ctx.now,
         }
-        .into_active_model()
-        .insert(db)
+        .into_active_model();
+        in_step(db, item.id, ctx, async {
+            filed.insert(db).await?;
+            Ok(())
+        })
         .await?;
-        tallied.restore(db).await?;
-        follow_latest_report(db, item.id, ctx).await?;
         Ok(id)
     }
 
@@ -460,10 +475,11 @@ impl Resource for Reports {
         if let Some(help) = patch.help_requested {
             active.help_requested = Set(help);
         }
-        let tallied = trend_tallies::Items::One(current.item.id).retract(db).await?;
-        active.update(db).await?;
-        tallied.restore(db).await?;
-        follow_latest_report(db, current.item.id, ctx).await?;
+        in_step(db, current.item.id, ctx, async {
+            active.update(db).await?;
+            Ok(())
+        })
+        .await?;
         Ok(Vec::new())
     }
 
@@ -481,10 +497,11 @@ impl Resource for Reports {
         _cascade: bool,
         ctx: &WriteContext,
     ) -> Result<Vec<Change>> {
-        let tallied = trend_tallies::Items::One(current.item.id).retract(db).await?;
-        progress_report::Entity::delete_by_id(current.id).exec(db).await?;
-        tallied.restore(db).await?;
-        follow_latest_report(db, current.item.id, ctx).await?;
+        in_step(db, current.item.id, ctx, async {
+            progress_report::Entity::delete_by_id(current.id).exec(db).await?;
+            Ok(())
+        })
+        .await?;
         Ok(Vec::new())
     }
 }
