@@ -112,6 +112,8 @@ pub struct PageRequest {
     pub offset: u64,
     pub cursor: Option<String>,
     pub count: Counting,
+    /// Count the matches in the page's own statement; see [`Self::counted_along`].
+    pub count_along: bool,
 }
 
 /// How far a page counts the matches.
@@ -153,7 +155,21 @@ impl PageRequest {
                 CountMode::Exact => Counting::All,
                 CountMode::None => Counting::Skip,
             },
+            count_along: false,
         })
+    }
+
+    /// This request for a select whose page reads every match whatever its limit, because no
+    /// index gives its order (items found through their unit rows, say): the matches are then
+    /// counted in the page's statement (`count(*) OVER ()`), one scan instead of two. Not for a
+    /// select an index can page through, where the separate count stops at its cap and the page
+    /// after its first rows: counted along, both would read every match.
+    ///
+    /// The total is the one counted apart, capped alike. A page after a cursor reads only the
+    /// matches after it, and a page past the last match has no row to carry the count: both are
+    /// counted apart.
+    pub fn counted_along(&self) -> Self {
+        Self { count_along: true, ..self.clone() }
     }
 }
 
@@ -311,35 +327,87 @@ pub async fn fetch_as<E: EntityTrait, M: FromQueryResult + Send + Sync>(
 where
     E::Model: Sync,
 {
+    if request.count_along && request.cursor.is_none() && request.count != Counting::Skip {
+        let counting = select.clone().expr_as(Expr::cust("count(*) OVER ()"), MATCHES_COUNTED);
+        let rows = page_of(counting, &ordering, request)?.into_model::<CountedAlong<M>>().all(db).await?;
+        if let Some(total) = counted_along(&rows, request) {
+            let items = rows.into_iter().map(|row| row.row).collect();
+            return Ok(Listing::of_page(items, total, ordering, request));
+        }
+    }
+    // The page first, so that a cursor that does not decode costs no count.
+    let page = page_of(select.clone(), &ordering, request)?;
     let (total, total_is_lower_bound) = match request.count {
         Counting::Skip => (None, false),
-        Counting::All => (Some(select.clone().count(db).await?), false),
+        Counting::All => (Some(select.count(db).await?), false),
         Counting::UpTo(limit) => {
             let counted = count_up_to(db, &select, limit.saturating_add(1)).await?;
             (Some(Ord::min(counted, limit)), counted > limit)
         }
     };
+    let items = page.into_model::<M>().all(db).await?;
+    Ok(Listing::of_page(items, (total, total_is_lower_bound), ordering, request))
+}
+
+/// The column a page counted along ([`PageRequest::counted_along`]) counts the matches into.
+const MATCHES_COUNTED: &str = "matches_counted";
+
+/// The total a page counted along carries, and whether it is a lower bound; `None` for a page
+/// past the last match, which has no row to carry it.
+fn counted_along<M>(rows: &[CountedAlong<M>], request: &PageRequest) -> Option<(Option<u64>, bool)> {
+    let counted = match rows.first() {
+        Some(row) => u64::try_from(row.matches).unwrap_or_default(),
+        None if request.offset == 0 => 0,
+        None => return None,
+    };
+    Some(match request.count {
+        Counting::UpTo(limit) => (Some(Ord::min(counted, limit)), counted > limit),
+        Counting::All | Counting::Skip => (Some(counted), false),
+    })
+}
+
+/// A row of a page and the count of all matches beside it.
+struct CountedAlong<M> {
+    row: M,
+    matches: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for CountedAlong<M> {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(Self { row: M::from_query_result(res, pre)?, matches: res.try_get(pre, MATCHES_COUNTED)? })
+    }
+}
+
+/// `select` ordered, after the cursor, offset and limited for the page `request` asks for, with
+/// one row more than the page to tell whether another follows.
+fn page_of<E: EntityTrait>(select: Select<E>, ordering: &Ordering, request: &PageRequest) -> Result<Select<E>> {
     let mut select = select;
     for (column, order) in &ordering.columns {
         select = select.order_by(column.expr.clone(), order.clone());
     }
     if let Some(cursor) = &request.cursor {
-        select = select.filter(after(&ordering, decode_cursor(cursor, &ordering)?));
+        select = select.filter(after(ordering, decode_cursor(cursor, ordering)?));
     }
-    select = select.offset(request.offset);
-    let mut items = select.limit(request.limit + 1).into_model::<M>().all(db).await?;
-    let has_more = items.len() as u64 > request.limit;
-    items.truncate(request.limit as usize);
-    Ok(Listing {
-        items,
-        total,
-        total_is_lower_bound,
-        limit: request.limit,
-        offset: request.offset,
-        has_more,
-        ordering,
-        by_cursor: request.cursor.is_some(),
-    })
+    Ok(select.offset(request.offset).limit(request.limit + 1))
+}
+
+impl<T> Listing<T> {
+    /// The page of `items` read by [`page_of`] (one more than asked when another page follows),
+    /// with the matches' total and whether it is a lower bound.
+    fn of_page(mut items: Vec<T>, total: (Option<u64>, bool), ordering: Ordering, request: &PageRequest) -> Self {
+        let has_more = items.len() as u64 > request.limit;
+        items.truncate(request.limit as usize);
+        Listing {
+            items,
+            total: total.0,
+            total_is_lower_bound: total.1,
+            limit: request.limit,
+            offset: request.offset,
+            has_more,
+            ordering,
+            by_cursor: request.cursor.is_some(),
+        }
+    }
 }
 
 impl Listing<Value> {

@@ -21,6 +21,7 @@ on_both_backends!(
     sort_orders_by_each_allowed_field,
     paging_walks_every_item_once_with_link_headers,
     a_count_past_the_count_limit_is_a_lower_bound,
+    a_unit_filtered_page_counts_the_same_on_every_page,
     leaders_units_and_documents_filter_by_city_and_name,
     items_are_found_by_id,
 );
@@ -299,6 +300,54 @@ async fn counted(app: &TestApp, query: &[(&str, &str)]) -> (Value, Value, Option
     let header = response.headers().get("x-total-count").map(|v| v.to_str().expect("ascii").to_owned());
     let page: Value = response.json().await.expect("json");
     (page["total"].clone(), page["total_relation"].clone(), header)
+}
+
+/// Items found through units of one city are counted in the statement that picks the page
+/// (`count(*) OVER ()`); units named across cities are counted apart. Either way the total is
+/// every match, on the first page, a later one, one past the end and one after a cursor.
+async fn a_unit_filtered_page_counts_the_same_on_every_page(backend: Backend) {
+    let app = TestApp::spawn_with(backend, true, |config: &mut Config| config.serve.count_limit = 5).await;
+    let in_city = [("unit", "市交通运输局"), ("city", "330382"), ("count", "exact")];
+    let all = app.get_all("/api/v1/work-items", &in_city).await;
+    let matches = all.len();
+    assert!(matches > 6, "{matches} matches");
+    let exact = (Value::from(matches), Value::from("eq"), Some(matches.to_string()));
+    let past_the_end = (matches + 3).to_string();
+    for offset in ["0", "3", past_the_end.as_str()] {
+        assert_eq!(
+            counted(&app, &[in_city[0], in_city[1], in_city[2], ("limit", "2"), ("offset", offset)]).await,
+            exact
+        );
+    }
+    // The default count stops at the count limit, counted along or apart.
+    let capped = (Value::from(5), Value::from("gte"), None);
+    assert_eq!(counted(&app, &[in_city[0], in_city[1], ("limit", "2")]).await, capped);
+    assert_eq!(counted(&app, &[in_city[0], in_city[1], ("limit", "2"), ("offset", "4")]).await, capped);
+    // After a cursor: the same total, and the pages walk every match once.
+    let first = app.get_ok("/api/v1/work-items", &[in_city[0], in_city[1], in_city[2], ("limit", "4")]).await;
+    let cursor = first["next_cursor"].as_str().expect("a next cursor");
+    let query = [in_city[0], in_city[1], in_city[2], ("limit", "500"), ("cursor", cursor)];
+    let rest = app.get_ok("/api/v1/work-items", &query).await;
+    assert_eq!(rest["total"], matches);
+    let mut walked = ids(first["items"].as_array().expect("items"));
+    walked.extend(ids(rest["items"].as_array().expect("items")));
+    assert_eq!(walked, ids(&all));
+    // A unit by id (one city's) is counted along; by name across the cities, apart.
+    let unit_id = all[0]["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .find(|u| u["name"] == "市交通运输局")
+        .expect("the unit")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let by_id = [("unit", unit_id.as_str()), ("count", "exact"), ("limit", "2")];
+    assert_eq!(counted(&app, &by_id).await, exact);
+    let everywhere = app.get_all("/api/v1/work-items", &[in_city[0], in_city[2]]).await;
+    let everywhere_exact = (Value::from(everywhere.len()), Value::from("eq"), Some(everywhere.len().to_string()));
+    assert!(everywhere.len() >= matches);
+    assert_eq!(counted(&app, &[in_city[0], in_city[2], ("limit", "2"), ("offset", "1")]).await, everywhere_exact);
 }
 
 async fn a_count_past_the_count_limit_is_a_lower_bound(backend: Backend) {
