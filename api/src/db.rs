@@ -95,6 +95,11 @@ async fn open(
         // Opening a connection counts against the acquire timeout too (sqlx bounds both by it),
         // so an unreachable or partitioned server costs a request this long, no more.
         options.max_connections(config.database_max_connections).acquire_timeout(config.acquire_timeout());
+        // A connection idle past the threshold is pinged within the acquire timeout, so a database
+        // that went silent meanwhile is a 503 at once (see `config::DEFAULT_PING_IDLE_MS`).
+        if let Some(idle) = config.ping_after_idle() {
+            options.test_before_acquire_if_idle_for(idle);
+        }
         let statement_timeout =
             statement_timeout.unwrap_or(Duration::from_millis(config.database_statement_timeout_ms));
         let settings = session_settings(statement_timeout);

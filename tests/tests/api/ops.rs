@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use api::config::DEFAULT_PING_IDLE_MS;
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -304,9 +305,16 @@ fn postgres_address() -> SocketAddr {
 
 /// A server whose database connections go through a proxy the test controls.
 async fn spawn_behind_proxy() -> (TestApp, TcpProxy) {
+    spawn_behind_proxy_pinging_after(DEFAULT_PING_IDLE_MS).await
+}
+
+/// [`spawn_behind_proxy`], the server pinging pooled connections idle for `ping_idle_ms` or more
+/// (0: every checkout).
+async fn spawn_behind_proxy_pinging_after(ping_idle_ms: u64) -> (TestApp, TcpProxy) {
     let proxy = TcpProxy::start(postgres_address()).await;
     let port = proxy.port;
     let app = TestApp::spawn_with(Backend::Postgres, true, move |config| {
+        config.database.database_ping_idle_ms = ping_idle_ms;
         let direct = config.database.database_url.clone();
         config.database.database_url = direct.replacen(&postgres_address().port().to_string(), &port.to_string(), 1);
         assert_ne!(config.database.database_url, direct, "the server goes through the proxy");
@@ -381,10 +389,21 @@ async fn while_the_database_refuses_connections_requests_fail_fast_and_recover_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_network_partition_to_the_database_cannot_hang_requests() {
-    let (app, proxy) = spawn_behind_proxy().await;
+    // Pinging every checkout, requests are 503s from the partition's first moment.
+    partitioned_then_healed(0, Duration::ZERO).await;
+    // By default a connection used within the last second is trusted without a ping: a request in
+    // that first second may wait for its deadline; every request after it is a fast 503.
+    partitioned_then_healed(DEFAULT_PING_IDLE_MS, Duration::from_millis(DEFAULT_PING_IDLE_MS + 100)).await;
+}
+
+/// Partitions the database from a server that pings connections idle for `ping_idle_ms`, waits
+/// `settle`, asserts fast 503s, heals the partition and asserts the server recovers.
+async fn partitioned_then_healed(ping_idle_ms: u64, settle: Duration) {
+    let (app, proxy) = spawn_behind_proxy_pinging_after(ping_idle_ms).await;
     let admin = app.admin_token().await;
     app.get_ok("/api/v1/work-items", &[]).await;
     proxy.set(Mode::Partition);
+    tokio::time::sleep(settle).await;
     assert_fast_503s(&app, &admin, "partitioned").await;
     proxy.set(Mode::Forward);
     let healed = Instant::now();
