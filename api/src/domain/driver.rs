@@ -33,9 +33,8 @@ pub(crate) async fn fetch_optional(
     }
 }
 
-/// Binds the kinds of values these statements hold (ids, text, and the limits sea-query binds as
-/// unsigned), as sea-query's own binder would; any other kind is a programming error, reported as
-/// a database error.
+/// Binds the kinds of values these statements hold (ids and text), as sea-query's own binder
+/// would; any other kind is a programming error, reported as a database error.
 fn bind_all<'q, DB: Database>(
     mut query: Query<'q, DB, DB::Arguments>,
     values: &[Value],
@@ -43,13 +42,11 @@ fn bind_all<'q, DB: Database>(
 where
     Uuid: for<'t> Encode<'t, DB> + Type<DB>,
     String: for<'t> Encode<'t, DB> + Type<DB>,
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
 {
     for value in values {
         query = match value {
             Value::Uuid(Some(id)) => query.bind(*id),
             Value::String(Some(text)) => query.bind(text.clone()),
-            Value::BigUnsigned(Some(n)) if i64::try_from(*n).is_ok() => query.bind(*n as i64),
             other => return Err(DbErr::Custom(format!("cannot bind {other:?} on the direct path"))),
         };
     }

@@ -10,12 +10,12 @@ use entity::{
     item::{ItemKind, Status},
     item_unit,
     item_unit::UnitRole,
-    leader, milestone, progress_report, revision, section, unit,
+    leader, milestone, progress_report, section, unit,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, JoinType,
-    Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
-    sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
+    sea_query::{Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -315,27 +315,16 @@ fn record_at_head(found: Option<QueryResult>, kind: ItemKind, id: Uuid) -> Resul
     Ok((record, head))
 }
 
-/// [`get_at_head`]'s statement. The change log's head is one row joined in (a derived table, so
-/// one index probe for both its columns; as two scalar subqueries it cost PostgreSQL a fifth more
-/// per statement, pgbench at c16).
+/// [`get_at_head`]'s statement.
 fn build_get_statement(backend: DbBackend, kind: ItemKind, id: Uuid) -> Statement {
-    let head = Alias::new("head");
-    let latest = Query::select()
-        .columns([revision::Column::Seq, revision::Column::CreatedAt])
-        .from(revision::Entity)
-        .order_by(revision::Column::Seq, Order::Desc)
-        .limit(1)
-        .to_owned();
-    let mut select = select_rows()
+    select_rows()
         .filter(item::Column::Id.eq(id))
         .filter(item::Column::Kind.eq(kind))
         .expr_as(units_json(backend), "units_json")
         .expr_as(milestones_json(backend), "milestones_json")
-        .expr_as(Expr::col((head.clone(), revision::Column::Seq)), "head_seq")
-        .expr_as(Expr::col((head.clone(), revision::Column::CreatedAt)), "head_at");
-    // `1 = 1`: every item row meets the one head row (an empty log gives NULLs, read as 0).
-    QueryTrait::query(&mut select).join_subquery(JoinType::LeftJoin, latest, head, Expr::cust("1 = 1"));
-    select.build(backend)
+        .expr_as(Expr::cust(HEAD_SEQ), "head_seq")
+        .expr_as(Expr::cust(HEAD_AT), "head_at")
+        .build(backend)
 }
 
 /// [`get_at_head`]'s statement and its values, built once per backend and kind around a stand-in
@@ -363,6 +352,10 @@ fn get_statement(backend: DbBackend, kind: ItemKind, id: Uuid) -> (&'static str,
         values.map(|value| if *value == Value::Uuid(Some(STAND_IN)) { Value::Uuid(Some(id)) } else { value.clone() });
     (built.sql.as_str(), values.collect())
 }
+
+/// The change log's head, as columns of another statement (see `journal::head`).
+const HEAD_SEQ: &str = "(SELECT seq FROM revisions ORDER BY seq DESC LIMIT 1)";
+const HEAD_AT: &str = "(SELECT created_at FROM revisions ORDER BY seq DESC LIMIT 1)";
 
 /// An item's unit as [`units_json`] spells it.
 #[derive(serde::Deserialize)]
