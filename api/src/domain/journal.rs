@@ -305,21 +305,15 @@ fn write_jsonb_string(s: &str, out: &mut Vec<u8>) {
 /// Rows per statement: 22,000 parameters, within SQLite's 32,766 and PostgreSQL's 65,535.
 const ROWS_PER_STATEMENT: usize = 2_000;
 
-/// `{"field": {"before": …, "after": …}}` for every top-level field that differs, ignoring
-/// `updated_at`, which changes with every write.
-pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Value {
-    let mut changes = Map::new();
-    for (key, old, new) in Diff::new(before, after).fields() {
-        let mut pair = Map::new();
-        pair.insert("before".to_owned(), old.clone());
-        pair.insert("after".to_owned(), new.clone());
-        changes.insert(key.clone(), Value::Object(pair));
-    }
-    Value::Object(changes)
+/// Whether any top-level field differs between the snapshots, `updated_at` aside: whether a
+/// write changed anything to record.
+pub fn differs(before: Option<&Value>, after: Option<&Value>) -> bool {
+    Diff::new(before, after).fields().next().is_some()
 }
 
-/// The [`diff`] of two snapshots, serialised as it is without building it (nor cloning what
-/// it holds).
+/// What a revision records of a change: `{"field": {"before": …, "after": …}}` for every
+/// top-level field that differs, ignoring `updated_at`, which changes with every write. Serialised
+/// as it is, without building it (nor cloning what it holds).
 struct Diff<'a> {
     before: &'a Map<String, Value>,
     after: &'a Map<String, Value>,
@@ -371,6 +365,10 @@ mod tests {
 
     use super::*;
 
+    fn diff(before: Option<&Value>, after: Option<&Value>) -> Value {
+        serde_json::to_value(Diff::new(before, after)).expect("serialisable")
+    }
+
     #[test]
     fn diff_lists_changed_fields_only() {
         let before = json!({"a": 1, "b": "x", "updated_at": "t1"});
@@ -380,6 +378,9 @@ mod tests {
             json!({"a": {"before": 1, "after": 2}, "c": {"before": null, "after": true}})
         );
         assert_eq!(diff(None, Some(&json!({"a": 1}))), json!({"a": {"before": null, "after": 1}}));
+        assert!(differs(Some(&before), Some(&after)));
+        let touched = json!({"a": 1, "b": "x", "updated_at": "t3"});
+        assert!(!differs(Some(&json!({"a": 1, "b": "x", "updated_at": "t1"})), Some(&touched)));
     }
 
     #[test]

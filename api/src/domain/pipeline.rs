@@ -110,7 +110,7 @@ pub async fn update<R: Resource>(
     search::refresh_dependents(&txn, &dependents).await?;
     let after = R::load(&txn, id).await?;
     let (before_json, after_json) = (snapshot(&before)?, snapshot(&after)?);
-    if journal::diff(Some(&before_json), Some(&after_json)).as_object().is_some_and(|changes| changes.is_empty()) {
+    if !journal::differs(Some(&before_json), Some(&after_json)) {
         txn.rollback().await?;
         return Ok(Tagged::new(before));
     }
