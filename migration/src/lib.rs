@@ -17,6 +17,7 @@ mod m20261206_000010_report_trend_indexes;
 mod m20261206_000012_unit_tallies;
 mod m20261206_000013_page_key_indexes;
 mod m20261207_000014_report_tallies;
+mod m20261207_000015_search_pending_list;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_unit_tallies::Migration),
             Box::new(m20261206_000013_page_key_indexes::Migration),
             Box::new(m20261207_000014_report_tallies::Migration),
+            Box::new(m20261207_000015_search_pending_list::Migration),
         ]
     }
 }

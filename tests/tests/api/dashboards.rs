@@ -30,6 +30,7 @@ on_both_backends!(
     filters_combine_as_all_of,
     q_finds_chinese_substrings_of_any_length_in_content_remarks_and_unit_names,
     two_character_search_is_exact_and_uses_the_gin_index_on_postgres,
+    the_search_index_merges_edits_at_a_small_pending_list_on_postgres,
     sort_orders_by_several_fields_in_turn,
     sort_takes_only_what_the_document_lists,
     fields_keep_only_the_named_fields_and_the_id,
@@ -413,6 +414,34 @@ async fn two_character_search_is_exact_and_uses_the_gin_index_on_postgres(backen
         txn.rollback().await.expect("the transaction ends");
         let plan = plan.join("\n");
         assert!(plan.contains("ix_items_search"), "the search is not indexed:\n{plan}");
+    }
+}
+
+/// Every search reads the GIN index's pending list of entries not yet merged, and edits fill it:
+/// migration 15 keeps it at 1 MB instead of PostgreSQL's 4 MB. On both backends an edit's words
+/// are found at once.
+async fn the_search_index_merges_edits_at_a_small_pending_list_on_postgres(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.admin_token().await;
+    let item = &app.get_ok("/api/v1/work-items", &[("limit", "1")]).await["items"][0];
+    let path = format!("/api/v1/work-items/{}", item["id"].as_str().expect("an id"));
+    assert_eq!(app.count("/api/v1/work-items", &[("q", "鼹鼠")]).await, 0);
+    let edit = json!({"content": "鼹鼠洞口整治"});
+    app.send(Method::PATCH, &path, Some(&token), Some(edit), &[("if-match", "*")]).await.expect(StatusCode::OK);
+    let found = app.get_all("/api/v1/work-items", &[("q", "鼹鼠")]).await;
+    assert_eq!(found.iter().map(|i| i["id"].clone()).collect::<Vec<_>>(), [item["id"].clone()]);
+    if backend == Backend::Postgres {
+        let options = app
+            .db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT array_to_string(reloptions, ',') AS options FROM pg_class WHERE relname = 'ix_items_search'",
+            ))
+            .await
+            .expect("the catalog answers")
+            .expect("the search index exists");
+        let options: String = options.try_get("", "options").expect("its options");
+        assert_eq!(options, "gin_pending_list_limit=1024");
     }
 }
 
