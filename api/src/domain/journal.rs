@@ -162,11 +162,14 @@ pub struct Head {
     pub at: Option<chrono::DateTime<Utc>>,
 }
 
+/// The statement that reads the head of the log: the latest revision's `seq` and `created_at`,
+/// no row when nothing was recorded. Other statements join it as a derived row.
+pub const LATEST_REVISION: &str = "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1";
+
 /// The head of the log now, read on the pool's driver directly ([`driver`]): every revalidation
 /// of a list asks it first.
 pub async fn head(db: &DatabaseConnection) -> Result<Head> {
-    const LATEST: &str = "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1";
-    let Some(row) = driver::fetch_optional(db, LATEST, &[]).await? else { return Ok(Head::default()) };
+    let Some(row) = driver::fetch_optional(db, LATEST_REVISION, &[]).await? else { return Ok(Head::default()) };
     Ok(Head { seq: row.try_get("", "seq")?, at: Some(row.try_get("", "created_at")?) })
 }
 

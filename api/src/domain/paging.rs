@@ -127,6 +127,18 @@ pub enum Counting {
     All,
 }
 
+impl Counting {
+    /// The total to show for `counted` matches, and whether it is a lower bound: past the cap of
+    /// `UpTo` the total is the cap (the count read one match more to tell).
+    fn total(self, counted: u64) -> (Option<u64>, bool) {
+        match self {
+            Counting::Skip => (None, false),
+            Counting::UpTo(limit) => (Some(Ord::min(counted, limit)), counted > limit),
+            Counting::All => (Some(counted), false),
+        }
+    }
+}
+
 impl PageRequest {
     /// Checks `limit` (1–500, default 50), `offset` (0 or more), and that `cursor` and `offset`
     /// are not both given.
@@ -330,23 +342,20 @@ where
     if request.count_along && request.cursor.is_none() && request.count != Counting::Skip {
         let counting = select.clone().expr_as(Expr::cust("count(*) OVER ()"), MATCHES_COUNTED);
         let rows = page_of(counting, &ordering, request)?.into_model::<CountedAlong<M>>().all(db).await?;
-        if let Some(total) = counted_along(&rows, request) {
+        if let Some(total) = total_counted_along(&rows, request) {
             let items = rows.into_iter().map(|row| row.row).collect();
             return Ok(Listing::of_page(items, total, ordering, request));
         }
     }
     // The page first, so that a cursor that does not decode costs no count.
     let page = page_of(select.clone(), &ordering, request)?;
-    let (total, total_is_lower_bound) = match request.count {
+    let total = match request.count {
         Counting::Skip => (None, false),
-        Counting::All => (Some(select.count(db).await?), false),
-        Counting::UpTo(limit) => {
-            let counted = count_up_to(db, &select, limit.saturating_add(1)).await?;
-            (Some(Ord::min(counted, limit)), counted > limit)
-        }
+        Counting::All => request.count.total(select.count(db).await?),
+        Counting::UpTo(limit) => request.count.total(count_up_to(db, &select, limit.saturating_add(1)).await?),
     };
     let items = page.into_model::<M>().all(db).await?;
-    Ok(Listing::of_page(items, (total, total_is_lower_bound), ordering, request))
+    Ok(Listing::of_page(items, total, ordering, request))
 }
 
 /// The column a page counted along ([`PageRequest::counted_along`]) counts the matches into.
@@ -354,16 +363,13 @@ const MATCHES_COUNTED: &str = "matches_counted";
 
 /// The total a page counted along carries, and whether it is a lower bound; `None` for a page
 /// past the last match, which has no row to carry it.
-fn counted_along<M>(rows: &[CountedAlong<M>], request: &PageRequest) -> Option<(Option<u64>, bool)> {
+fn total_counted_along<M>(rows: &[CountedAlong<M>], request: &PageRequest) -> Option<(Option<u64>, bool)> {
     let counted = match rows.first() {
         Some(row) => u64::try_from(row.matches).unwrap_or_default(),
         None if request.offset == 0 => 0,
         None => return None,
     };
-    Some(match request.count {
-        Counting::UpTo(limit) => (Some(Ord::min(counted, limit)), counted > limit),
-        Counting::All | Counting::Skip => (Some(counted), false),
-    })
+    Some(request.count.total(counted))
 }
 
 /// A row of a page and the count of all matches beside it.

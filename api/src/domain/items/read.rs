@@ -23,7 +23,7 @@ use crate::{
     domain::{
         collection, driver,
         filter::id_or_name,
-        journal::Head,
+        journal::{Head, LATEST_REVISION},
         paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
         search,
     },
@@ -345,7 +345,7 @@ fn build_get_statement(backend: DbBackend, kind: ItemKind, id: Uuid) -> Statemen
                  head.created_at AS head_at FROM ({}) AS item \
                  LEFT JOIN LATERAL (SELECT name, title FROM leaders WHERE leaders.id = item.leader_id OFFSET 0) \
                  AS leader ON true \
-                 LEFT JOIN (SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1) AS head ON true",
+                 LEFT JOIN ({LATEST_REVISION}) AS head ON true",
                 statement.sql
             );
             statement
