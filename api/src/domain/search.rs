@@ -1,10 +1,15 @@
 //! Substring search over Chinese text.
 //!
 //! Most Chinese query words are one or two characters, which pg_trgm cannot index. So every item
-//! stores the unigrams and bigrams of its content, remarks and unit names in `search_text`, and
-//! PostgreSQL keeps a GIN index on them as a `tsvector` (migration 5). A query of one or two
-//! characters is then a single lexeme lookup, exact by construction; a longer one looks up all
-//! its bigrams in the index and confirms the match with `LIKE`. SQLite matches with `LIKE` alone.
+//! stores the bigrams of its content, remarks and unit names, and the last character of each, in
+//! `search_text`, and PostgreSQL keeps a GIN index on them as a `tsvector` (migration 5). A query
+//! of two characters is then a single lexeme lookup and one of one character a prefix lookup
+//! (every occurrence of a character begins a bigram or ends its text), exact by construction; a
+//! longer one looks up all its bigrams in the index and confirms the match with `LIKE`. SQLite
+//! matches with `LIKE` alone.
+//!
+//! Texts stored before the last characters replaced the unigrams hold every unigram as well;
+//! they match the same queries, so they are left as they are until the item is next written.
 
 use std::collections::HashMap;
 
@@ -27,23 +32,23 @@ fn normalized(text: &str) -> Vec<char> {
     text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
-/// The unigrams and bigrams of each text, deduplicated and space-separated, in the order of
-/// their strings.
+/// The bigrams of each text and its last character, deduplicated and space-separated, in the
+/// order of their strings.
+///
+/// Unigrams are not stored: a one-character query looks up the lexemes its character begins. They
+/// were 40 % of an item's lexemes, and the search index's upkeep was most of an import's time
+/// on PostgreSQL.
 ///
 /// A token is kept as its characters, not as a string: an import computes this for every item,
 /// and a string per token was most of its cost. The order is the same, because UTF-8 orders
-/// strings as their code points do, and a unigram (`None` second) comes before the bigrams it
-/// begins, as a string comes before the longer strings it begins.
+/// strings as their code points do, and a last character (`None` second) comes before the
+/// bigrams it begins, as a string comes before the longer strings it begins.
 pub fn tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     let mut tokens: Vec<(char, Option<char>)> = Vec::new();
     for text in texts {
         let chars = normalized(text);
-        for (i, c) in chars.iter().enumerate() {
-            tokens.push((*c, None));
-            if let Some(next) = chars.get(i + 1) {
-                tokens.push((*c, Some(*next)));
-            }
-        }
+        tokens.extend(chars.windows(2).map(|pair| (pair[0], Some(pair[1]))));
+        tokens.extend(chars.last().map(|last| (*last, None)));
     }
     tokens.sort_unstable();
     tokens.dedup();
@@ -58,14 +63,15 @@ pub fn tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     joined
 }
 
-/// The `tsquery` that finds `q`: the lexeme itself for one or two characters, else all of its
-/// bigrams. `None` for a query of only white space.
+/// The `tsquery` that finds `q`: the lexemes a single character begins, the lexeme itself for two
+/// characters, else all of its bigrams. `None` for a query of only white space.
 pub fn tsquery(q: &str) -> Option<String> {
     let chars = normalized(q);
     let lexeme = |s: String| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
     match chars.len() {
         0 => None,
-        1 | 2 => Some(lexeme(chars.iter().collect())),
+        1 => Some(format!("{}:*", lexeme(chars.iter().collect()))),
+        2 => Some(lexeme(chars.iter().collect())),
         _ => Some(chars.windows(2).map(|pair| lexeme(pair.iter().collect())).collect::<Vec<_>>().join(" & ")),
     }
 }
@@ -90,11 +96,11 @@ pub fn condition(backend: DbBackend, q: &str) -> Condition {
         .add(contains(item::Column::Remarks, q))
         .add(item::Column::Id.in_subquery(unit_names));
     match (backend, tsquery(q)) {
-        // The lexeme is the answer: `search_text` holds every unigram and bigram of the content,
-        // the remarks and the unit names. Rechecking the substring would make the planner read
+        // The lexemes are the answer: `search_text` holds every bigram and last character of the
+        // content, the remarks and the unit names. Rechecking the substring would make the planner read
         // every unit whose name holds the character (90 ms for one frequent character at 1M
         // items) where walking the page's index order finds 51 matches in 3 ms.
-        (DbBackend::Postgres, Some(query)) if is_one_lexeme(q) => Condition::all().add(lexeme_match(query)),
+        (DbBackend::Postgres, Some(query)) if is_found_by_lexemes(q) => Condition::all().add(lexeme_match(query)),
         (DbBackend::Postgres, Some(query)) => Condition::all().add(lexeme_match(query)).add(substring),
         _ => substring,
     }
@@ -104,9 +110,9 @@ fn lexeme_match(query: String) -> SimpleExpr {
     Expr::cust_with_values(format!("{SEARCH_VECTOR} @@ CAST($1 AS tsquery)"), [query])
 }
 
-/// Whether `q` is found by its lexeme alone: one or two characters and no white space (the
+/// Whether `q` is found by its lexemes alone: one or two characters and no white space (the
 /// stored bigrams skip white space, so "a b" must still be matched as a substring).
-fn is_one_lexeme(q: &str) -> bool {
+fn is_found_by_lexemes(q: &str) -> bool {
     !q.chars().any(char::is_whitespace) && normalized(q).len() <= 2
 }
 
@@ -155,8 +161,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_unigrams_and_bigrams_of_each_text() {
-        assert_eq!(tokens(["停车场", "A b"]), "a ab b 停 停车 场 车 车场");
+    fn tokens_are_bigrams_and_the_last_character_of_each_text() {
+        assert_eq!(tokens(["停车场", "A b", "港", ""]), "ab b 停车 场 港 车场");
     }
 
     #[test]
@@ -165,24 +171,25 @@ mod tests {
         let mut expected = std::collections::BTreeSet::new();
         for text in texts {
             let chars = normalized(text);
-            expected.extend(chars.iter().map(char::to_string));
+            expected.extend(chars.last().map(char::to_string));
             expected.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
         }
         assert_eq!(tokens(texts), expected.into_iter().collect::<Vec<_>>().join(" "));
     }
 
     #[test]
-    fn short_queries_without_white_space_are_one_lexeme() {
-        assert!(is_one_lexeme("港"));
-        assert!(is_one_lexeme("停车"));
-        assert!(!is_one_lexeme("停 车"));
-        assert!(!is_one_lexeme("公共停车"));
+    fn short_queries_without_white_space_are_found_by_lexemes() {
+        assert!(is_found_by_lexemes("港"));
+        assert!(is_found_by_lexemes("停车"));
+        assert!(!is_found_by_lexemes("停 车"));
+        assert!(!is_found_by_lexemes("公共停车"));
     }
 
     #[test]
-    fn queries_use_the_lexeme_or_all_bigrams() {
+    fn queries_use_a_prefix_the_lexeme_or_all_bigrams() {
         assert_eq!(tsquery("停车").as_deref(), Some("'停车'"));
-        assert_eq!(tsquery("港").as_deref(), Some("'港'"));
+        assert_eq!(tsquery("港").as_deref(), Some("'港':*"));
+        assert_eq!(tsquery("'").as_deref(), Some("'''':*"));
         assert_eq!(tsquery("停车场").as_deref(), Some("'停车' & '车场'"));
         assert_eq!(tsquery("it's").as_deref(), Some("'it' & 't''' & '''s'"));
         assert_eq!(tsquery("  "), None);

@@ -17,8 +17,9 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, prelude::
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, Method, TestApp},
+    helpers::{Backend, Method, TestApp, UserRole},
     on_both_backends,
+    writes::{Fixture, Kind},
 };
 
 on_both_backends!(
@@ -30,6 +31,7 @@ on_both_backends!(
     filters_combine_as_all_of,
     q_finds_chinese_substrings_of_any_length_in_content_remarks_and_unit_names,
     two_character_search_is_exact_and_uses_the_gin_index_on_postgres,
+    one_character_search_finds_a_character_that_only_ends_a_text,
     the_search_index_merges_edits_at_a_small_pending_list_on_postgres,
     sort_orders_by_several_fields_in_turn,
     sort_takes_only_what_the_document_lists,
@@ -390,6 +392,32 @@ async fn q_finds_chinese_substrings_of_any_length_in_content_remarks_and_unit_na
     );
     assert_eq!(app.count("/api/v1/work-items", &[("q", "停车港")]).await, 0);
     assert_eq!(app.count("/api/v1/work-items", &[("q", "鼹")]).await, 0);
+}
+
+/// A one-character query finds a character wherever it stands. The search text keeps bigrams and
+/// the last character of each text, not every character, so one that only ends a text, or is the
+/// whole text, must be found as well as one that begins a bigram.
+async fn one_character_search_finds_a_character_that_only_ends_a_text(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let fx = Fixture::load(&app).await;
+    let editor = app.token(UserRole::Editor, Some("330382")).await;
+    let mut body = Kind::WorkItem.new_body(&fx, 1);
+    // Neither character is in the seed documents.
+    body["content"] = json!("推进测试工作鼹");
+    body["remarks"] = json!("鼷");
+    let reply = app.send(Method::POST, "/api/v1/work-items", Some(&editor), Some(body), &[]).await;
+    let id = reply.expect(StatusCode::CREATED)["id"].clone();
+    for q in ["鼹", "鼷", "作鼹", "工作鼹", "鼹鼷"] {
+        let found = app.get_all("/api/v1/work-items", &[("q", q)]).await;
+        let ids: Vec<&Value> = found.iter().map(|item| &item["id"]).collect();
+        let expected: Vec<&Value> = if q == "鼹鼷" { vec![] } else { vec![&id] };
+        assert_eq!(ids, expected, "q={q}");
+    }
+    // A full stop ends most contents of the seed documents and stands within some too.
+    let all = app.get_all("/api/v1/work-items", &[]).await;
+    let found = app.get_all("/api/v1/work-items", &[("q", "。")]).await;
+    assert_eq!(id_set(&found), containing(&all, "。"));
+    assert!(found.len() > 1);
 }
 
 async fn two_character_search_is_exact_and_uses_the_gin_index_on_postgres(backend: Backend) {
