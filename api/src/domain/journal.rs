@@ -4,11 +4,11 @@
 
 use chrono::Utc;
 use entity::revision;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{domain::driver, error::Result};
+use crate::{domain::driver::Direct, error::Result};
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,10 +166,10 @@ pub struct Head {
 /// no row when nothing was recorded. Other statements join it as a derived row.
 pub const LATEST_REVISION: &str = "SELECT seq, created_at FROM revisions ORDER BY seq DESC LIMIT 1";
 
-/// The head of the log now, read on the pool's driver directly ([`driver`]): every revalidation
+/// The head of the log now, read on the pool's driver directly ([`Direct`]): every revalidation
 /// of a list asks it first.
-pub async fn head(db: &DatabaseConnection) -> Result<Head> {
-    let Some(row) = driver::fetch_optional(db, LATEST_REVISION, &[]).await? else { return Ok(Head::default()) };
+pub async fn head(direct: &Direct) -> Result<Head> {
+    let Some(row) = direct.fetch_optional(LATEST_REVISION, &[]).await? else { return Ok(Head::default()) };
     Ok(Head { seq: row.try_get("", "seq")?, at: Some(row.try_get("", "created_at")?) })
 }
 

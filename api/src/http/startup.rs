@@ -14,7 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     config::{Config, ServeConfig},
     db,
-    domain::{auth::jwt::TokenKeys, import},
+    domain::{auth::jwt::TokenKeys, driver::Direct, import},
     error::ApiError,
     http::{
         middleware::{caching, deadline, hardening, metrics, rate_limit, representation, request_id},
@@ -57,6 +57,11 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             replica: replica.clone(),
+            direct: Direct::new(
+                &db,
+                config.database.kept_connections(),
+                config.database.ping_after_idle().unwrap_or_default(),
+            ),
             tokens,
             draining: draining.clone(),
             limiter: RateLimiter::from_config(&config.serve.rate_limit).await?,

@@ -17,7 +17,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::item_unit::UnitRole;
 use sea_orm::DatabaseConnection;
 
-use crate::{domain::auth::jwt::TokenKeys, http::rate_limiter::RateLimiter};
+use crate::{
+    domain::{auth::jwt::TokenKeys, driver::Direct},
+    http::rate_limiter::RateLimiter,
+};
 
 /// The state the server shares with its handlers.
 pub struct AppState {
@@ -25,6 +28,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// A streaming read replica for anonymous reads, when `DATABASE_READ_URL` is set.
     pub replica: Option<DatabaseConnection>,
+    /// The hottest reads' path to `db` (one item, the change log's head).
+    pub direct: Direct,
     /// Signs and checks access tokens.
     pub tokens: TokenKeys,
     /// Set once the server is shutting down: readiness fails so load balancers move away.
@@ -63,6 +68,7 @@ impl AppState {
     pub fn with_replica(mut self, replica: Option<DatabaseConnection>) -> Self {
         self.replica_state = replica.map(|db| {
             web::Data::new(AppState {
+                direct: self.direct.over(&db),
                 db,
                 replica: None,
                 tokens: self.tokens.clone(),

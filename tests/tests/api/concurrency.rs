@@ -254,13 +254,7 @@ async fn of_two_concurrent_updates_with_one_tag_exactly_one_wins(backend: Backen
 async fn concurrent_writes_without_if_match_all_land_in_the_log(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let editor = app.token(UserRole::Editor, Some("330382")).await;
-    let items = app.get_ok("/api/v1/work-items", &[("city", "330382"), ("limit", "8")]).await;
-    let paths: Vec<String> = items["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| format!("/api/v1/work-items/{}", i["id"].as_str().expect("id")))
-        .collect();
+    let paths = app.work_item_paths(&[("city", "330382"), ("limit", "8")]).await;
     let revisions = app.revision_count().await;
 
     // Eight items at once, and two fields of one more item by two writers at once.

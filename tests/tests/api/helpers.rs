@@ -148,6 +148,13 @@ impl TestApp {
         self.get_ok(path, &query).await["total"].as_u64().expect("total")
     }
 
+    /// The paths of the work items on the first page `query` lists.
+    pub async fn work_item_paths(&self, query: &[(&str, &str)]) -> Vec<String> {
+        let page = self.get_ok("/api/v1/work-items", query).await;
+        let items = page["items"].as_array().expect("items");
+        items.iter().map(|item| format!("/api/v1/work-items/{}", item["id"].as_str().expect("an id"))).collect()
+    }
+
     /// The `total` of a list only an admin (or another holder of `token`) may read.
     pub async fn count_with_token(&self, path: &str, token: &str) -> u64 {
         let path = format!("{path}?limit=1");

@@ -323,10 +323,12 @@ async fn spawn_behind_proxy_pinging_after(ping_idle_ms: u64) -> (TestApp, TcpPro
     (app, proxy)
 }
 
-/// Asserts every request answers a 503 problem with `Retry-After` within [`FAST`].
-async fn assert_fast_503s(app: &TestApp, admin: &str, label: &str) {
+/// Asserts every request answers a 503 problem with `Retry-After` within [`FAST`]; `item` is
+/// the path of one work item, read on the direct path that keeps its connections.
+async fn assert_fast_503s(app: &TestApp, admin: &str, item: &str, label: &str) {
     for (method, path, body) in [
         (Method::GET, "/api/v1/work-items", None),
+        (Method::GET, item, None),
         (Method::GET, "/api/v1/cities/330382", None),
         (Method::GET, "/health/ready", None),
         (Method::POST, "/api/v1/leaders", Some(json!({"city": "330382", "name": "断网时", "title": "副市长"}))),
@@ -355,8 +357,10 @@ async fn while_the_database_refuses_connections_requests_fail_fast_and_recover_w
         )
         .await;
     before.expect(StatusCode::CREATED);
+    let item = app.work_item_paths(&[("limit", "1")]).await.remove(0);
+    app.get_ok(&item, &[]).await;
     proxy.set(Mode::Refuse);
-    assert_fast_503s(&app, &admin, "refused").await;
+    assert_fast_503s(&app, &admin, &item, "refused").await;
     proxy.set(Mode::Forward);
     let recovered = Instant::now();
     loop {
@@ -402,9 +406,11 @@ async fn partitioned_then_healed(ping_idle_ms: u64, settle: Duration) {
     let (app, proxy) = spawn_behind_proxy_pinging_after(ping_idle_ms).await;
     let admin = app.admin_token().await;
     app.get_ok("/api/v1/work-items", &[]).await;
+    let item = app.work_item_paths(&[("limit", "1")]).await.remove(0);
+    app.get_ok(&item, &[]).await;
     proxy.set(Mode::Partition);
     tokio::time::sleep(settle).await;
-    assert_fast_503s(&app, &admin, "partitioned").await;
+    assert_fast_503s(&app, &admin, &item, "partitioned").await;
     proxy.set(Mode::Forward);
     let healed = Instant::now();
     while app.get("/health/ready", &[]).await.status() != StatusCode::OK {
@@ -412,6 +418,51 @@ async fn partitioned_then_healed(ping_idle_ms: u64, settle: Duration) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.get_ok("/api/v1/work-items", &[]).await;
+}
+
+/// A gauge of `/metrics` for the primary pool.
+async fn primary_pool_gauge(app: &TestApp, name: &str) -> f64 {
+    let metrics = app.get("/metrics", &[]).await.text().await.expect("the metrics");
+    let prefix = format!("{name}{{pool=\"primary\"}} ");
+    let line = metrics.lines().find_map(|line| line.strip_prefix(&prefix));
+    line.unwrap_or_else(|| panic!("no {name} in\n{metrics}")).parse().expect("a number")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hottest_reads_keep_at_most_half_the_pool_and_give_it_back_once_idle() {
+    let app = TestApp::spawn_with(Backend::Postgres, true, |config| {
+        config.database.database_max_connections = 4;
+        config.database.database_ping_idle_ms = 400;
+    })
+    .await;
+    let paths = app.work_item_paths(&[("limit", "24")]).await;
+    let mut most_kept = 0.0_f64;
+    for _ in 0..3 {
+        // Twenty-four GETs of one item at once, and a list and statistics beside them: the
+        // connections the GETs keep leave the others theirs.
+        let gets = futures::future::join_all(paths.iter().map(|path| app.get(path, &[])));
+        let (replies, list, stats) = tokio::join!(
+            gets,
+            app.get("/api/v1/work-items", &[("city", "330382"), ("limit", "5")]),
+            app.get("/api/v1/stats/work-items", &[("group_by", "status")])
+        );
+        assert!(replies.iter().all(|reply| reply.status() == StatusCode::OK));
+        assert_eq!((list.status(), stats.status()), (StatusCode::OK, StatusCode::OK));
+        let kept = primary_pool_gauge(&app, "duban_database_pool_kept").await;
+        assert!(kept <= 2.0, "{kept} connections kept of a pool of 4");
+        most_kept = most_kept.max(kept);
+    }
+    assert!(most_kept >= 1.0, "the GETs kept no connection");
+    // Kept connections count as idle, and no request took them for a while: they go back.
+    let idle = primary_pool_gauge(&app, "duban_database_pool_idle").await;
+    let open = primary_pool_gauge(&app, "duban_database_pool_connections").await;
+    assert!(idle >= open - 1.0, "{idle} idle of {open} open while only /metrics runs");
+    let started = Instant::now();
+    while primary_pool_gauge(&app, "duban_database_pool_kept").await > 0.0 {
+        assert!(started.elapsed() < FAST, "kept connections were not given back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.get_ok(&paths[0], &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,15 +13,16 @@ use entity::{
     leader, milestone, progress_report, section, unit,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
     sea_query::{Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
 use crate::{
     domain::{
-        collection, driver,
+        collection,
+        driver::Direct,
         filter::id_or_name,
         journal::{Head, LATEST_REVISION},
         paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
@@ -298,10 +299,10 @@ pub async fn get(db: &impl ConnectionTrait, kind: ItemKind, id: Uuid) -> Result<
 
 /// The item of `kind` with `id`, with its units and the change log's head, in one statement: a
 /// GET of one item is then one round trip, and its validators come from the same snapshot as its
-/// body. Run on the pool's driver directly ([`driver`]), this being the hottest read.
-pub async fn get_at_head(db: &DatabaseConnection, kind: ItemKind, id: Uuid) -> Result<(ItemRecord, Head)> {
-    let (sql, values) = get_statement(db.get_database_backend(), kind, id);
-    record_at_head(driver::fetch_optional(db, sql, &values).await?, kind, id)
+/// body. Run on the pool's driver directly ([`Direct`]), this being the hottest read.
+pub async fn get_at_head(direct: &Direct, kind: ItemKind, id: Uuid) -> Result<(ItemRecord, Head)> {
+    let (sql, values) = get_statement(direct.backend(), kind, id);
+    record_at_head(direct.fetch_optional(sql, &values).await?, kind, id)
 }
 
 /// The record and the head [`get_statement`] read, or 404.

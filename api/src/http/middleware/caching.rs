@@ -163,7 +163,7 @@ pub async fn conditional_get(
     let head_first = if reads_own_head {
         None
     } else {
-        match journal::head(&state.db).await {
+        match journal::head(&state.direct).await {
             Ok(head) => Some(head),
             // A database that does not answer leaves the answer to the handler (and its error).
             Err(_) => return Ok(drop_body(next.call(req).await?.map_into_boxed_body())),

@@ -54,7 +54,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 /// Prometheus metrics
 ///
 /// Requests and time spent by method, route and status, pool gauges and `duban_database_up`, in the Prometheus text
-/// format. Needs no credentials; costs one `SELECT 1`.
+/// format. Needs no credentials; costs one `SELECT 1`. The pool's idle connections include those the hottest reads keep
+/// between statements (`duban_database_pool_kept`).
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -66,9 +67,14 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let up = db::ping(&state.db, state.ping_deadline).await;
     ::metrics::gauge!("duban_database_up").set(f64::from(u8::from(up)));
-    let pools = std::iter::once(("primary", &state.db)).chain(state.replica.as_ref().map(|db| ("replica", db)));
-    for (pool, db) in pools {
-        let (open, idle, max) = db::pool_usage(db);
+    let pools = std::iter::once(("primary", state.get_ref()))
+        .chain(state.replica_state.as_ref().map(|replica| ("replica", replica.get_ref())));
+    for (pool, state) in pools {
+        let (open, idle, max) = db::pool_usage(&state.db);
+        // The connections the hottest reads keep between statements are idle too.
+        let kept = state.direct.kept();
+        let idle = idle + kept;
+        ::metrics::gauge!("duban_database_pool_kept", "pool" => pool).set(kept as f64);
         ::metrics::gauge!("duban_database_pool_connections", "pool" => pool).set(f64::from(open));
         ::metrics::gauge!("duban_database_pool_idle", "pool" => pool).set(idle as f64);
         ::metrics::gauge!("duban_database_pool_in_use", "pool" => pool).set(f64::from(open) - idle as f64);

@@ -45,7 +45,7 @@ async fn list<T: Serialize + From<ItemRecord>>(
 
 /// One item with its tag, read with the change log's head in one statement.
 async fn get<T: Serialize + From<ItemRecord>>(state: &AppState, kind: ItemKind, id: Uuid) -> Result<HttpResponse> {
-    let (record, head) = domain::items::read::get_at_head(&state.db, kind, id).await?;
+    let (record, head) = domain::items::read::get_at_head(&state.direct, kind, id).await?;
     Ok(ok_with_etag_at(&T::from(record), head))
 }
 
