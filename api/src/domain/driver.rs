@@ -27,9 +27,10 @@ pub struct Direct {
 
 impl Direct {
     /// The direct path over `db`, keeping up to `limit` connections, each used again while it was
-    /// last used less than `fresh_for` ago.
+    /// last used less than `fresh_for` ago (none when either is zero).
     pub fn new(db: &DatabaseConnection, limit: usize, fresh_for: Duration) -> Self {
-        let kept = (db.get_database_backend() == DbBackend::Postgres && limit > 0).then(|| {
+        let keeps = limit > 0 && !fresh_for.is_zero();
+        let kept = (db.get_database_backend() == DbBackend::Postgres && keeps).then(|| {
             let kept = Arc::new(Kept { connections: Mutex::default(), limit, fresh_for });
             Kept::sweep_while_alive(Arc::downgrade(&kept));
             kept
@@ -37,6 +38,7 @@ impl Direct {
         Self { db: db.clone(), kept }
     }
 
+    /// The database's kind.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
