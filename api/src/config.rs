@@ -82,16 +82,13 @@ impl DatabaseConfig {
         (self.database_ping_idle_ms > 0).then(|| Duration::from_millis(self.database_ping_idle_ms))
     }
 
-    /// How many connections the hottest reads keep between their statements, to use again without
-    /// the test SQLx gives every connection handed back to its pool (`domain::driver::Direct`):
-    /// half the pool, so that the other half is always there for everything else; none when every
-    /// checkout is to be tested. A kept connection is used again while it was last used within
-    /// [`Self::ping_after_idle`].
+    /// How many connections the hottest reads may keep between their statements, to use again
+    /// without the test SQLx gives every connection handed back to its pool
+    /// (`domain::driver::Direct`): half the pool, so that the other half is always there for
+    /// everything else. A kept connection is used again while it was last used within
+    /// [`Self::ping_after_idle`], so none is kept when every checkout is to be tested.
     pub fn kept_connections(&self) -> usize {
-        match self.ping_after_idle() {
-            Some(_) => (self.database_max_connections / 2) as usize,
-            None => 0,
-        }
+        (self.database_max_connections / 2) as usize
     }
 
     /// See [`Self::database_acquire_timeout_ms`].

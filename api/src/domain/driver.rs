@@ -32,7 +32,7 @@ impl Direct {
         let keeps = limit > 0 && !fresh_for.is_zero();
         let kept = (db.get_database_backend() == DbBackend::Postgres && keeps).then(|| {
             let kept = Arc::new(Kept { connections: Mutex::default(), limit, fresh_for });
-            Kept::sweep_while_alive(Arc::downgrade(&kept));
+            Kept::sweep_while_alive(Arc::downgrade(&kept), fresh_for);
             kept
         });
         Self { db: db.clone(), kept }
@@ -140,16 +140,14 @@ impl Kept {
         drop(stale);
     }
 
-    /// Sweeps stale connections back to the pool until the last [`Direct`] holding them is gone.
-    fn sweep_while_alive(kept: Weak<Kept>) {
+    /// Sweeps stale connections back to the pool `every` so often, until the last [`Direct`]
+    /// holding them is gone.
+    fn sweep_while_alive(kept: Weak<Kept>, every: Duration) {
         tokio::spawn(async move {
             loop {
-                let Some(every) = kept.upgrade().map(|kept| kept.fresh_for) else { return };
                 tokio::time::sleep(every).await;
-                match kept.upgrade() {
-                    Some(kept) => kept.give_back_stale(),
-                    None => return,
-                }
+                let Some(kept) = kept.upgrade() else { return };
+                kept.give_back_stale();
             }
         });
     }

@@ -349,11 +349,12 @@ where
     }
     // The page first, so that a cursor that does not decode costs no count.
     let page = page_of(select.clone(), &ordering, request)?;
-    let total = match request.count {
-        Counting::Skip => (None, false),
-        Counting::All => request.count.total(select.count(db).await?),
-        Counting::UpTo(limit) => request.count.total(count_up_to(db, &select, limit.saturating_add(1)).await?),
+    let counted = match request.count {
+        Counting::Skip => 0,
+        Counting::All => select.count(db).await?,
+        Counting::UpTo(limit) => count_up_to(db, &select, limit.saturating_add(1)).await?,
     };
+    let total = request.count.total(counted);
     let items = page.into_model::<M>().all(db).await?;
     Ok(Listing::of_page(items, total, ordering, request))
 }
