@@ -18,6 +18,7 @@ mod m20261206_000012_unit_tallies;
 mod m20261206_000013_page_key_indexes;
 mod m20261207_000014_report_tallies;
 mod m20261207_000015_search_pending_list;
+mod m20261208_000016_bulk_write_storage;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_page_key_indexes::Migration),
             Box::new(m20261207_000014_report_tallies::Migration),
             Box::new(m20261207_000015_search_pending_list::Migration),
+            Box::new(m20261208_000016_bulk_write_storage::Migration),
         ]
     }
 }

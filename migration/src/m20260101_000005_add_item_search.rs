@@ -11,6 +11,9 @@ pub struct Migration;
 /// The expression the index is built on and queries must repeat verbatim to use it.
 pub const SEARCH_VECTOR: &str = "array_to_tsvector(string_to_array(search_text, ' '))";
 
+/// The index's name (PostgreSQL).
+pub const SEARCH_INDEX: &str = "ix_items_search";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -18,7 +21,7 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == DbBackend::Postgres {
             manager
                 .get_connection()
-                .execute_unprepared(&format!("CREATE INDEX ix_items_search ON items USING GIN (({SEARCH_VECTOR}))"))
+                .execute_unprepared(&format!("CREATE INDEX {SEARCH_INDEX} ON items USING GIN (({SEARCH_VECTOR}))"))
                 .await?;
         }
         Ok(())
@@ -26,7 +29,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
-            manager.get_connection().execute_unprepared("DROP INDEX IF EXISTS ix_items_search").await?;
+            manager.get_connection().execute_unprepared(&format!("DROP INDEX IF EXISTS {SEARCH_INDEX}")).await?;
         }
         manager.alter_table(Table::alter().table("items").drop_column("search_text").take()).await
     }

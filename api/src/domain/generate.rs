@@ -17,6 +17,7 @@ use entity::{
     item_unit::UnitRole,
     leader, progress_report, revision, section, unit,
 };
+use migration::m20260101_000005_add_item_search::{SEARCH_INDEX, SEARCH_VECTOR};
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{
@@ -135,7 +136,7 @@ pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<Generated
     let mut rng = ChaCha8Rng::seed_from_u64(scale.seed);
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     if postgres {
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_items_search").await?;
+        db.execute_unprepared(&format!("DROP INDEX IF EXISTS {SEARCH_INDEX}")).await?;
     }
     let mut done = Generated::default();
     let documents = scale.cities * scale.years;
@@ -259,11 +260,7 @@ pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<Generated
         }
     }
     if postgres {
-        db.execute_unprepared(&format!(
-            "CREATE INDEX ix_items_search ON items USING GIN (({}))",
-            migration::m20260101_000005_add_item_search::SEARCH_VECTOR
-        ))
-        .await?;
+        db.execute_unprepared(&format!("CREATE INDEX {SEARCH_INDEX} ON items USING GIN (({SEARCH_VECTOR}))")).await?;
     }
     // Counted once at the end, set-based, rather than item by item as the writes do.
     trend_tallies::rebuild(db).await?;

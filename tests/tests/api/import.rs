@@ -2,13 +2,14 @@
 
 use api::{
     domain::{
+        generate,
         import::{SEED_FILES, import_document},
         journal::Actor,
         resource::Trusted,
     },
     views::import::DocumentFile,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
@@ -23,6 +24,7 @@ on_both_backends!(
     reimporting_a_changed_file_updates_only_what_changed,
     a_file_that_fails_midway_leaves_the_database_unchanged,
     revisions_are_stored_in_the_form_the_log_has_always_had,
+    a_large_import_is_found_by_search_at_once,
 );
 
 fn seed(index: usize) -> Value {
@@ -167,4 +169,40 @@ async fn revisions_are_stored_in_the_form_the_log_has_always_had(backend: Backen
         }
     }
     assert!(escapes_seen, "the item with control characters is among the revisions");
+}
+
+/// An import of thousands of items writes them while it builds its next statements, and on
+/// PostgreSQL lets the search index's pending list grow in its own transaction, merging it once
+/// before it commits: every item is found at once, and nothing is left pending for searches to
+/// read (the service's sessions merge at 1 MB). Each creation's revision shows the item's fields.
+async fn a_large_import_is_found_by_search_at_once(backend: Backend) {
+    let app = TestApp::spawn_empty(backend).await;
+    let admin = app.admin_token().await;
+    let file = serde_json::to_value(generate::document_file(1_500, 7).expect("a document")).expect("JSON");
+    let reply = app.send(Method::POST, "/api/v1/imports", Some(&admin), Some(file.clone()), &[]).await;
+    assert_eq!(reply.expect(StatusCode::OK)["items"]["created"], 1_500);
+
+    let items =
+        file["sections"].as_array().expect("sections").iter().flat_map(|s| s["groups"].as_array().expect("groups"));
+    let last = items.flat_map(|g| g["items"].as_array().expect("items")).last().expect("an item");
+    let content: Vec<char> = last["content"].as_str().expect("content").chars().collect();
+    for len in [1, 2, 4] {
+        let q: String = content[content.len() - len - 1..content.len() - 1].iter().collect();
+        let found = app.get_all("/api/v1/work-items", &[("q", q.as_str())]).await;
+        assert!(found.iter().any(|item| item["content"] == last["content"]), "{q} finds the last item");
+    }
+
+    let found = app.get_ok("/api/v1/work-items", &[("sort", "-seq"), ("limit", "1")]).await["items"][0].clone();
+    let history = app.get_ok(&format!("/api/v1/work-items/{}/revisions", found["id"].as_str().expect("id")), &[]).await;
+    let created = &history["items"][0];
+    assert_eq!(created["action"], "create");
+    assert_eq!(created["changes"]["content"], json!({"before": null, "after": found["content"]}));
+    assert_eq!(created["changes"]["units"], json!({"before": null, "after": found["units"]}));
+
+    if backend == Backend::Postgres {
+        // Merging now finds nothing to merge (the pages it takes off the pending list).
+        let merge = "SELECT gin_clean_pending_list('ix_items_search'::regclass) AS pages";
+        let row = app.db.query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, merge)).await;
+        assert_eq!(row.expect("a query").expect("a row").try_get::<i64>("", "pages").expect("pages"), 0);
+    }
 }

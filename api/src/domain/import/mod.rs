@@ -301,11 +301,13 @@ impl ItemPlan {
             }
         }
         // Large statements: an item has 20 columns (SQLite allows 32,766 parameters a statement).
+        let entries = search::BulkEntries::begin(db, self.new_items.len()).await?;
         for chunk in self.new_items.chunks(1_000) {
             item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
                 .exec_without_returning(db)
                 .await?;
         }
+        entries.end(db).await?;
         for chunk in self.new_units.chunks(5_000) {
             item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
                 .exec_without_returning(db)
