@@ -15,7 +15,8 @@ pub struct Model {
     pub action: String,
     pub actor_id: Option<Uuid>,
     pub actor_name: String,
-    /// `{"field": {"before": …, "after": …}}`.
+    /// `{"field": {"before": …, "after": …}}`; `{}` for a creation, whose changes are the
+    /// snapshot's fields, each from null (derived when shown).
     pub changes: Json,
     /// The resource as the API showed it after the change; `None` after a delete.
     pub snapshot: Option<Json>,

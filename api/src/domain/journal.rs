@@ -5,10 +5,10 @@
 use chrono::Utc;
 use entity::revision;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::{domain::driver::Direct, error::Result};
+use crate::{domain::driver::Direct, error::Result, views::revisions::RevisionOut};
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +77,11 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, changes: Vec<Chang
         let mut sql = format!("INSERT INTO revisions ({}) VALUES ", COLUMNS.join(", "));
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(ROWS_PER_STATEMENT * COLUMNS.len());
         for (row, (seq, change)) in rows.by_ref().take(ROWS_PER_STATEMENT).enumerate() {
-            let changes = JsonCell::new(backend, &Diff::new(change.before.as_ref(), change.after.as_ref()))?;
+            // A creation's changes are its snapshot's fields: stored once, derived when shown.
+            let changes = match change.action {
+                Action::Create => JsonCell::new(backend, &Value::Object(Map::new()))?,
+                _ => JsonCell::new(backend, &Diff::new(change.before.as_ref(), change.after.as_ref()))?,
+            };
             let snapshot = change.after.as_ref().map(|after| JsonCell::new(backend, after)).transpose()?;
             let json_casts = [changes.cast(), snapshot.as_ref().map_or("json", JsonCell::cast)];
             values.extend([
@@ -110,6 +114,21 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, changes: Vec<Chang
         db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     Ok(())
+}
+
+/// A revision as the API shows it. The log stores no changes for a creation, only the snapshot
+/// of what was created, whose every field (`updated_at` aside) is a change from nothing: derived
+/// here, they are what [`record`] once stored, and an import writes half the JSON it did.
+pub fn shown(mut revision: revision::Model) -> RevisionOut {
+    let stored_none = revision.changes.as_object().is_some_and(Map::is_empty);
+    if revision.action == Action::Create.as_str() && stored_none {
+        let fields = Diff::new(None, revision.snapshot.as_ref())
+            .fields()
+            .map(|(field, before, after)| (field.clone(), json!({"before": before, "after": after})))
+            .collect();
+        revision.changes = Value::Object(fields);
+    }
+    revision.into()
 }
 
 /// Waits for the writers ahead in the journal and holds them off until this transaction ends, so

@@ -186,5 +186,5 @@ pub async fn revisions<R: Resource>(
             R::load(db, id).await?;
         }
     }
-    Ok(listing.map(RevisionOut::from))
+    Ok(listing.map(journal::shown))
 }
