@@ -8,7 +8,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect,
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::{domain::driver::Direct, error::Result, views::revisions::RevisionOut};
+use crate::{
+    domain::{driver::Direct, overlap},
+    error::Result,
+    views::revisions::RevisionOut,
+};
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,53 +71,89 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, changes: Vec<Chang
         .one(db)
         .await?
         .flatten();
-    let now = Utc::now();
     let backend = db.get_database_backend();
-    // An import records thousands at once: a few large statements, not one per change. Each
-    // row is bound as plain values, its JSON as text written once: as `Json` values, sea-orm
-    // cloned every snapshot three times on the way to the driver (most of an import's cost).
-    let mut rows = (last.unwrap_or(0) + 1..).zip(changes).peekable();
-    while rows.peek().is_some() {
-        let mut sql = format!("INSERT INTO revisions ({}) VALUES ", COLUMNS.join(", "));
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(ROWS_PER_STATEMENT * COLUMNS.len());
-        for (row, (seq, change)) in rows.by_ref().take(ROWS_PER_STATEMENT).enumerate() {
-            // A creation's changes are its snapshot's fields: stored once, derived when shown.
-            let changes = match change.action {
-                Action::Create => JsonCell::new(backend, &Value::Object(Map::new()))?,
-                _ => JsonCell::new(backend, &Diff::new(change.before.as_ref(), change.after.as_ref()))?,
-            };
-            let snapshot = change.after.as_ref().map(|after| JsonCell::new(backend, after)).transpose()?;
-            let json_casts = [changes.cast(), snapshot.as_ref().map_or("json", JsonCell::cast)];
-            values.extend([
-                Uuid::now_v7().into(),
-                seq.into(),
-                change.resource_type.into(),
-                change.resource_id.into(),
-                change.action.as_str().into(),
-                actor.id.into(),
-                actor.name.as_str().into(),
-                changes.text.into(),
-                snapshot.map(|cell| cell.text).into(),
-                change.city_id.into(),
-                now.into(),
-            ]);
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            for column in 0..COLUMNS.len() {
-                if column > 0 {
-                    sql.push_str(", ");
-                }
-                let n = row * COLUMNS.len() + column + 1;
-                match (backend, JSON_COLUMNS.iter().position(|c| *c == column)) {
-                    (DbBackend::Postgres, Some(json)) => sql.push_str(&format!("CAST(${n} AS {})", json_casts[json])),
-                    (DbBackend::Postgres, None) => sql.push_str(&format!("${n}")),
-                    _ => sql.push('?'),
-                }
-            }
-            sql.push(')');
+    let first_seq = last.unwrap_or(0) + 1;
+    // An import records thousands at once: a few large statements, each built while the one
+    // before runs.
+    if changes.len() <= ROWS_PER_STATEMENT {
+        for statement in statements(backend, actor.clone(), first_seq, changes) {
+            db.execute_raw(statement?).await?;
         }
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        return Ok(());
     }
-    Ok(())
+    let statements = statements(backend, actor.clone(), first_seq, changes);
+    overlap::run_while_built(db, move |out| {
+        for statement in statements {
+            out.send(statement?)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The statements that append `changes`, numbered from `first_seq`, [`ROWS_PER_STATEMENT`] rows
+/// each, built one at a time as they are asked for.
+fn statements(
+    backend: DbBackend,
+    actor: Actor,
+    first_seq: i64,
+    changes: Vec<Change>,
+) -> impl Iterator<Item = Result<Statement>> + Send {
+    let now = Utc::now();
+    let mut rows = (first_seq..).zip(changes).peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        Some(statement(backend, &actor, now, rows.by_ref().take(ROWS_PER_STATEMENT)))
+    })
+}
+
+/// One statement that appends `rows` (sequence number and change). Each row is bound as plain
+/// values, its JSON as text written once: as `Json` values, sea-orm cloned every snapshot three
+/// times on the way to the driver (most of an import's cost).
+fn statement(
+    backend: DbBackend,
+    actor: &Actor,
+    now: chrono::DateTime<Utc>,
+    rows: impl Iterator<Item = (i64, Change)>,
+) -> Result<Statement> {
+    let mut sql = format!("INSERT INTO revisions ({}) VALUES ", COLUMNS.join(", "));
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(ROWS_PER_STATEMENT * COLUMNS.len());
+    for (row, (seq, change)) in rows.enumerate() {
+        // A creation's changes are its snapshot's fields: stored once, derived when shown.
+        let changes = match change.action {
+            Action::Create => JsonCell::new(backend, &Value::Object(Map::new()))?,
+            _ => JsonCell::new(backend, &Diff::new(change.before.as_ref(), change.after.as_ref()))?,
+        };
+        let snapshot = change.after.as_ref().map(|after| JsonCell::new(backend, after)).transpose()?;
+        let json_casts = [changes.cast(), snapshot.as_ref().map_or("json", JsonCell::cast)];
+        values.extend([
+            Uuid::now_v7().into(),
+            seq.into(),
+            change.resource_type.into(),
+            change.resource_id.into(),
+            change.action.as_str().into(),
+            actor.id.into(),
+            actor.name.as_str().into(),
+            changes.text.into(),
+            snapshot.map(|cell| cell.text).into(),
+            change.city_id.into(),
+            now.into(),
+        ]);
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..COLUMNS.len() {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            let n = row * COLUMNS.len() + column + 1;
+            match (backend, JSON_COLUMNS.iter().position(|c| *c == column)) {
+                (DbBackend::Postgres, Some(json)) => sql.push_str(&format!("CAST(${n} AS {})", json_casts[json])),
+                (DbBackend::Postgres, None) => sql.push_str(&format!("${n}")),
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    Ok(Statement::from_sql_and_values(backend, sql, values))
 }
 
 /// A revision as the API shows it. The log stores no changes for a creation, only the snapshot

@@ -16,6 +16,7 @@ pub mod include;
 pub mod items;
 pub mod journal;
 pub mod notice;
+pub mod overlap;
 pub mod overview;
 pub mod paging;
 pub mod people;

@@ -5,12 +5,13 @@ use api::{
         generate,
         import::{SEED_FILES, import_document},
         journal::Actor,
+        overlap,
         resource::Trusted,
     },
     views::import::DocumentFile,
 };
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
 use crate::{
@@ -25,6 +26,7 @@ on_both_backends!(
     a_file_that_fails_midway_leaves_the_database_unchanged,
     revisions_are_stored_in_the_form_the_log_has_always_had,
     a_large_import_is_found_by_search_at_once,
+    statements_built_ahead_stop_at_the_first_that_fails,
 );
 
 fn seed(index: usize) -> Value {
@@ -205,4 +207,45 @@ async fn a_large_import_is_found_by_search_at_once(backend: Backend) {
         let row = app.db.query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, merge)).await;
         assert_eq!(row.expect("a query").expect("a row").try_get::<i64>("", "pages").expect("pages"), 0);
     }
+}
+
+/// An import's statements are built on another thread while its connection runs those before.
+/// The first that fails ends the run with its own error, and the builder is told to stop rather
+/// than build the rest.
+async fn statements_built_ahead_stop_at_the_first_that_fails(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let txn = app.db.begin().await.expect("a transaction");
+    let db_backend = txn.get_database_backend();
+    let (report, sent) = std::sync::mpsc::channel();
+    let outcome = overlap::run_while_built(&txn, move |out| {
+        let mut sent = 0;
+        for n in 0..1_000 {
+            let sql = if n == 3 { "SELECT missing FROM no_such_table" } else { "SELECT 1" };
+            if out.send(Statement::from_string(db_backend, sql)).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        report.send(sent).expect("the test listens");
+        Ok(())
+    })
+    .await;
+    let error = outcome.expect_err("the fourth statement fails");
+    assert!(format!("{error:?}").contains("no_such_table"), "{error:?}");
+    let sent = sent.recv_timeout(std::time::Duration::from_secs(10)).expect("the builder stops");
+    assert!((4..=20).contains(&sent), "the builder stopped a few statements past the failure, not after {sent}");
+    txn.rollback().await.expect("rolled back");
+
+    // Without a failure, the builder's result comes back once every statement ran.
+    let txn = app.db.begin().await.expect("a transaction");
+    let sent = overlap::run_while_built(&txn, move |out| {
+        for _ in 0..20 {
+            out.send(Statement::from_string(db_backend, "SELECT 1"))?;
+        }
+        Ok(20)
+    })
+    .await
+    .expect("every statement runs");
+    assert_eq!(sent, 20);
+    txn.commit().await.expect("committed");
 }

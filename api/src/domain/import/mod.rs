@@ -11,7 +11,7 @@ use chrono::Utc;
 use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ use crate::{
         collection,
         dependents::Target,
         journal::{self, Actor, Change},
+        overlap,
         resource::{Authority, Trusted},
         search,
         snapshots::{Snapshots, snapshots},
@@ -153,18 +154,17 @@ async fn apply_and_compare(txn: &DatabaseTransaction, file: &DocumentFile, who: 
         attempt.commit().await?;
         (parents, None)
     };
-    let plan = plan_items(txn, file, &parents, now).await?;
-    // The items it creates are shown as written, not read back (all of them on a first import).
-    let created = snapshot::of_created(txn.get_database_backend(), &parents, &plan.new_items, &plan.new_units)?;
+    let mut plan = plan_items(txn, file, &parents, now).await?;
+    let embedded = snapshot::Embedded::of(&parents);
     let (before, after) = match whole_before {
         Some(before) => {
-            plan.write(txn).await?;
+            let created = plan.write(txn, embedded).await?;
             (before, snapshot::of_document(txn, code, doc_number, created).await?)
         }
         None => {
             let changing = plan.changing();
             let before = snapshots(txn, &changing).await?;
-            plan.write(txn).await?;
+            let created = plan.write(txn, embedded).await?;
             let mut after = snapshots(txn, &changing).await?;
             after.extend(created);
             (before, after)
@@ -285,7 +285,10 @@ impl ItemPlan {
         self.updates.iter().filter(|update| update.shown_changed).map(|update| update.target).collect()
     }
 
-    async fn write(&self, db: &impl ConnectionTrait) -> Result<()> {
+    /// Writes the plan; returns the items it creates as the API shows them once written, not
+    /// read back (all of them on a first import). They are shown, and the statements that
+    /// create them built, on another thread while the database runs the statements before.
+    async fn write(&mut self, db: &impl ConnectionTrait, embedded: snapshot::Embedded) -> Result<Snapshots> {
         // Leaders and due dates count in report trends; new items have no reports yet.
         let counted = self.updates.iter().filter(|u| u.active.leader_id.is_set() || u.active.due_on.is_set());
         let tallied = trend_tallies::Items::Ids(counted.map(|u| u.target.1).collect()).retract(db).await?;
@@ -300,20 +303,29 @@ impl ItemPlan {
                     .await?;
             }
         }
-        // Large statements: an item has 20 columns (SQLite allows 32,766 parameters a statement).
-        let entries = search::BulkEntries::begin(db, self.new_items.len()).await?;
-        for chunk in self.new_items.chunks(1_000) {
-            item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-                .exec_without_returning(db)
-                .await?;
-        }
+        let (items, units) = (std::mem::take(&mut self.new_items), std::mem::take(&mut self.new_units));
+        let backend = db.get_database_backend();
+        let entries = search::BulkEntries::begin(db, items.len()).await?;
+        let created = overlap::run_while_built(db, move |out| {
+            // Large statements: an item has 22 columns (SQLite allows 32,766 parameters a statement).
+            for chunk in items.chunks(1_000) {
+                out.send(
+                    item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                        .build(backend),
+                )?;
+            }
+            for chunk in units.chunks(5_000) {
+                out.send(
+                    item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                        .build(backend),
+                )?;
+            }
+            snapshot::of_created(backend, &embedded, &items, &units)
+        })
+        .await?;
         entries.end(db).await?;
-        for chunk in self.new_units.chunks(5_000) {
-            item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-                .exec_without_returning(db)
-                .await?;
-        }
-        tallied.restore(db).await
+        tallied.restore(db).await?;
+        Ok(created)
     }
 }
 

@@ -72,6 +72,26 @@ pub async fn of_document(
     Ok(found)
 }
 
+/// What the items an import creates show of their parents, owned: they are shown on another
+/// thread while they are written.
+pub(super) struct Embedded {
+    city: city::Model,
+    sections: HashMap<Uuid, section::Model>,
+    leaders: HashMap<Uuid, leader::Model>,
+    unit_names: HashMap<Uuid, String>,
+}
+
+impl Embedded {
+    pub(super) fn of(parents: &Parents) -> Self {
+        Self {
+            city: parents.city.clone(),
+            sections: parents.sections.iter().map(|s| (s.id, s.clone())).collect(),
+            leaders: parents.leaders.clone(),
+            unit_names: parents.unit_ids.iter().map(|(name, id)| (*id, name.clone())).collect(),
+        }
+    }
+}
+
 /// The items an import creates, as the API shows them once written: built from the rows it
 /// writes, as [`snapshots`] would read them back (10,000 items on a first import of a large
 /// document; reading them cost more than writing them).
@@ -80,22 +100,20 @@ pub async fn of_document(
 /// so here; SQLite keeps what it is given.
 pub(super) fn of_created(
     backend: DbBackend,
-    parents: &Parents,
+    embedded: &Embedded,
     items: &[item::Model],
     units: &[item_unit::Model],
 ) -> Result<Snapshots> {
-    let unit_names: HashMap<Uuid, &String> = parents.unit_ids.iter().map(|(name, id)| (*id, name)).collect();
     let mut units_of: HashMap<Uuid, Vec<UnitRoleOut>> = HashMap::new();
     // The rows of each item are in its order already (`position`).
     for row in units {
         units_of.entry(row.item_id).or_default().push(UnitRoleOut {
             id: row.unit_id,
-            name: unit_names[&row.unit_id].clone(),
+            name: embedded.unit_names[&row.unit_id].clone(),
             role: row.role,
             note: row.note.clone(),
         });
     }
-    let sections: HashMap<Uuid, &section::Model> = parents.sections.iter().map(|s| (s.id, s)).collect();
     let stored = |at: DateTime<Utc>| match backend {
         DbBackend::Postgres => at.with_nanosecond(at.nanosecond() / 1_000 * 1_000).unwrap_or(at),
         _ => at,
@@ -104,9 +122,9 @@ pub(super) fn of_created(
     for item in items {
         let mut row = ItemRow::of(
             item,
-            &parents.city,
-            sections[&item.section_id],
-            item.leader_id.map(|id| &parents.leaders[&id]),
+            &embedded.city,
+            &embedded.sections[&item.section_id],
+            item.leader_id.map(|id| &embedded.leaders[&id]),
         );
         (row.created_at, row.updated_at) = (stored(row.created_at), stored(row.updated_at));
         let record =
