@@ -157,6 +157,11 @@ pub struct ServeConfig {
     /// (The same default as `views::page::DEFAULT_COUNT_LIMIT`, which this layer may not name.)
     #[arg(long, env = "COUNT_LIMIT", default_value_t = DEFAULT_COUNT_LIMIT)]
     pub count_limit: u64,
+    /// How often the search index's pending list of new entries is merged in the background
+    /// (PostgreSQL), in milliseconds, so that no write waits for a merge and searches read a
+    /// short list; 0 leaves merging to the writers.
+    #[arg(long, env = "SEARCH_MERGE_INTERVAL_MS", default_value_t = 2000)]
+    pub search_merge_interval_ms: u64,
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
 }
@@ -247,6 +252,7 @@ impl Config {
                 reporter_unit_roles: DEFAULT_REPORTING_ROLES.to_vec(),
                 clock_date: None,
                 count_limit: DEFAULT_COUNT_LIMIT,
+                search_merge_interval_ms: 2000,
                 rate_limit: RateLimitConfig::off(),
             },
         }

@@ -14,7 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     config::{Config, ServeConfig},
     db,
-    domain::{auth::jwt::TokenKeys, driver::Direct, import},
+    domain::{auth::jwt::TokenKeys, driver::Direct, import, search},
     error::ApiError,
     http::{
         middleware::{caching, deadline, hardening, metrics, rate_limit, representation, request_id},
@@ -31,6 +31,8 @@ pub struct Application {
     db: DatabaseConnection,
     draining: Draining,
     shutdown_delay: Duration,
+    /// Merges the search index's pending list while the server runs.
+    _merges: Option<search::PendingMerges>,
 }
 
 impl Application {
@@ -76,7 +78,8 @@ impl Application {
         .with_replica(replica);
         let server = run(listener, state, &config.serve)?;
         let shutdown_delay = Duration::from_millis(config.serve.shutdown_delay_ms);
-        Ok(Self { port, server, db, draining, shutdown_delay })
+        let merges = search::PendingMerges::start(&db, Duration::from_millis(config.serve.search_merge_interval_ms));
+        Ok(Self { port, server, db, draining, shutdown_delay, _merges: merges })
     }
 
     /// The port the server listens on (useful when bound to port 0).

@@ -33,6 +33,7 @@ on_both_backends!(
     two_character_search_is_exact_and_uses_the_gin_index_on_postgres,
     one_character_search_finds_a_character_that_only_ends_a_text,
     the_search_index_merges_edits_at_a_small_pending_list_on_postgres,
+    edits_reach_the_search_index_in_the_background_not_in_the_write,
     sort_orders_by_several_fields_in_turn,
     sort_takes_only_what_the_document_lists,
     fields_keep_only_the_named_fields_and_the_id,
@@ -475,6 +476,41 @@ async fn the_search_index_merges_edits_at_a_small_pending_list_on_postgres(backe
         assert!(row.try_get::<bool>("", "index_sets_none").expect("the search index exists"));
         service.close().await.expect("closed");
     }
+}
+
+/// An edit's search entries wait in the index's pending list (every search reads it) until the
+/// service merges the list in the background, every `SEARCH_MERGE_INTERVAL_MS`; with 0 the list
+/// is left to the writers, which merge it only once it passes 1 MB. Either way the edit is
+/// found at once.
+async fn edits_reach_the_search_index_in_the_background_not_in_the_write(backend: Backend) {
+    for (interval_ms, left_pending) in [(0, true), (50, false)] {
+        let app =
+            TestApp::spawn_with(backend, true, |config| config.serve.search_merge_interval_ms = interval_ms).await;
+        let token = app.admin_token().await;
+        let item = &app.get_ok("/api/v1/work-items", &[("limit", "1")]).await["items"][0];
+        let path = format!("/api/v1/work-items/{}", item["id"].as_str().expect("an id"));
+        if backend == Backend::Postgres {
+            // Nothing pending to begin with.
+            merge_search_index(&app).await;
+        }
+        let edit = json!({"content": "穿山甲栖息地保护"});
+        app.send(Method::PATCH, &path, Some(&token), Some(edit), &[("if-match", "*")]).await.expect(StatusCode::OK);
+        let found = app.get_all("/api/v1/work-items", &[("q", "穿山甲")]).await;
+        assert_eq!(found.iter().map(|i| i["id"].clone()).collect::<Vec<_>>(), [item["id"].clone()]);
+        if backend == Backend::Postgres {
+            // Twenty intervals and more: the background merge has run by now, if it runs.
+            tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+            let pages = merge_search_index(&app).await;
+            assert_eq!(pages > 0, left_pending, "interval {interval_ms} ms: {pages} pages were still pending");
+        }
+    }
+}
+
+/// Merges the search index's pending list now; returns the pages it took off the list.
+async fn merge_search_index(app: &TestApp) -> i64 {
+    let merge = "SELECT gin_clean_pending_list('ix_items_search'::regclass) AS pages";
+    let row = app.db.query_one_raw(Statement::from_string(DbBackend::Postgres, merge)).await;
+    row.expect("a query").expect("a row").try_get("", "pages").expect("pages")
 }
 
 /// `items` stably sorted by `key`: what a sort by `key` then document order must give.
