@@ -176,8 +176,10 @@ def wrk(url, connections, script=None, env=None, headers=()):
         args += ["-s", str(ROOT / "bench" / "lua" / script)]
     out = run(args + [url], env=env).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = duration_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = duration_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    # A percentile's own line: the thread statistics above end in "+/- Stdev" percentages (such
+    # as "96.50%") that an unanchored "50%" would take, reading the next line's first word.
+    p50 = duration_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = duration_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket_errors:
