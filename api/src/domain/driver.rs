@@ -7,7 +7,7 @@
 //! On PostgreSQL these reads also keep their connections between statements ([`Kept`]).
 
 use std::{
-    sync::{Arc, Mutex, Weak},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -32,7 +32,8 @@ impl Direct {
         let keeps = limit > 0 && !fresh_for.is_zero();
         let kept = (db.get_database_backend() == DbBackend::Postgres && keeps).then(|| {
             let kept = Arc::new(Kept { connections: Mutex::default(), limit, fresh_for });
-            Kept::sweep_while_alive(Arc::downgrade(&kept), fresh_for);
+            // Until the last `Direct` holding them is gone.
+            super::every_while_alive(Arc::downgrade(&kept), fresh_for, |kept| async move { kept.give_back_stale() });
             kept
         });
         Self { db: db.clone(), kept }
@@ -138,18 +139,6 @@ impl Kept {
             connections.drain(..fresh).collect()
         };
         drop(stale);
-    }
-
-    /// Sweeps stale connections back to the pool `every` so often, until the last [`Direct`]
-    /// holding them is gone.
-    fn sweep_while_alive(kept: Weak<Kept>, every: Duration) {
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let Some(kept) = kept.upgrade() else { return };
-                kept.give_back_stale();
-            }
-        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(PoolConnection<Postgres>, Instant)>> {

@@ -72,16 +72,16 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, changes: Vec<Chang
         .await?
         .flatten();
     let backend = db.get_database_backend();
-    let first_seq = last.unwrap_or(0) + 1;
-    // An import records thousands at once: a few large statements, each built while the one
-    // before runs.
-    if changes.len() <= ROWS_PER_STATEMENT {
-        for statement in statements(backend, actor.clone(), first_seq, changes) {
+    let one_statement = changes.len() <= ROWS_PER_STATEMENT;
+    let statements = statements(backend, actor.clone(), last.unwrap_or(0) + 1, changes);
+    if one_statement {
+        for statement in statements {
             db.execute_raw(statement?).await?;
         }
         return Ok(());
     }
-    let statements = statements(backend, actor.clone(), first_seq, changes);
+    // An import records thousands at once: a few large statements, each built while the one
+    // before runs.
     overlap::run_while_built(db, move |out| {
         for statement in statements {
             out.send(statement?)?;

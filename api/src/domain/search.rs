@@ -11,7 +11,7 @@
 //! Texts stored before the last characters replaced the unigrams hold every unigram as well;
 //! they match the same queries, so they are left as they are until the item is next written.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use entity::{item, item_unit, unit};
 use migration::m20260101_000005_add_item_search::{SEARCH_INDEX, SEARCH_VECTOR};
@@ -183,11 +183,7 @@ impl BulkEntries {
         let raised = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
-                format!(
-                    "SELECT set_config('gin_pending_list_limit', '{}', true) FROM pg_class \
-                     WHERE oid = '{SEARCH_INDEX}'::regclass AND pg_has_role(relowner, 'USAGE')",
-                    Self::LIMIT_KB
-                ),
+                format!("SELECT set_config('gin_pending_list_limit', '{}', true) {}", Self::LIMIT_KB, owned_index()),
             ))
             .await?;
         Ok(Self { merge: raised.is_some() })
@@ -196,10 +192,8 @@ impl BulkEntries {
     /// Merges the pending list and puts the session's limit back, once the items are written.
     pub async fn end(self, db: &impl ConnectionTrait) -> Result<()> {
         if self.merge {
-            db.execute_unprepared(&format!(
-                "SELECT gin_clean_pending_list('{SEARCH_INDEX}'::regclass); RESET gin_pending_list_limit"
-            ))
-            .await?;
+            merge_pending(db).await?;
+            db.execute_unprepared("RESET gin_pending_list_limit").await?;
         }
         Ok(())
     }
@@ -214,7 +208,8 @@ impl BulkEntries {
 /// before. Runs while the value (or a clone) lives.
 #[derive(Clone)]
 pub struct PendingMerges {
-    _alive: std::sync::Arc<()>,
+    /// The pool it merges on; the merging stops when the last clone is dropped.
+    _db: Arc<DatabaseConnection>,
 }
 
 impl PendingMerges {
@@ -223,31 +218,27 @@ impl PendingMerges {
         if db.get_database_backend() != DbBackend::Postgres || every.is_zero() {
             return None;
         }
-        let alive = std::sync::Arc::new(());
-        let (db, weak) = (db.clone(), std::sync::Arc::downgrade(&alive));
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if weak.upgrade().is_none() {
-                    return;
-                }
-                // A database that is down is reported by the requests and health checks.
-                if let Err(error) = merge_pending(&db).await {
-                    tracing::debug!(%error, "Failed to merge the search index's pending list");
-                }
+        let db = Arc::new(db.clone());
+        super::every_while_alive(Arc::downgrade(&db), every, |db| async move {
+            // A database that is down is reported by the requests and health checks.
+            if let Err(error) = merge_pending(db.as_ref()).await {
+                tracing::debug!(%error, "Failed to merge the search index's pending list");
             }
         });
-        Some(Self { _alive: alive })
+        Some(Self { _db: db })
     }
+}
+
+/// A `FROM` clause of the search index's row in the catalog, when this session's role owns the
+/// index (and so may merge its pending list on demand).
+fn owned_index() -> String {
+    format!("FROM pg_class WHERE oid = '{SEARCH_INDEX}'::regclass AND pg_has_role(relowner, 'USAGE')")
 }
 
 /// Merges the search index's pending list, when this session's role owns the index; returns the
 /// pages it took off the list.
 async fn merge_pending(db: &impl ConnectionTrait) -> Result<i64> {
-    let merge = format!(
-        "SELECT gin_clean_pending_list(oid) AS pages FROM pg_class \
-         WHERE oid = '{SEARCH_INDEX}'::regclass AND pg_has_role(relowner, 'USAGE')"
-    );
+    let merge = format!("SELECT gin_clean_pending_list(oid) AS pages {}", owned_index());
     let merged = db.query_one_raw(Statement::from_string(DbBackend::Postgres, merge)).await?;
     let pages = merged.map(|row| row.try_get::<i64>("", "pages")).transpose()?.unwrap_or(0);
     metrics::counter!("duban_search_pending_pages_merged_total").increment(pages.max(0) as u64);

@@ -491,7 +491,7 @@ async fn edits_reach_the_search_index_in_the_background_not_in_the_write(backend
         let path = format!("/api/v1/work-items/{}", item["id"].as_str().expect("an id"));
         if backend == Backend::Postgres {
             // Nothing pending to begin with.
-            merge_search_index(&app).await;
+            app.merge_search_index().await;
         }
         let edit = json!({"content": "穿山甲栖息地保护"});
         app.send(Method::PATCH, &path, Some(&token), Some(edit), &[("if-match", "*")]).await.expect(StatusCode::OK);
@@ -500,17 +500,10 @@ async fn edits_reach_the_search_index_in_the_background_not_in_the_write(backend
         if backend == Backend::Postgres {
             // Twenty intervals and more: the background merge has run by now, if it runs.
             tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
-            let pages = merge_search_index(&app).await;
+            let pages = app.merge_search_index().await;
             assert_eq!(pages > 0, left_pending, "interval {interval_ms} ms: {pages} pages were still pending");
         }
     }
-}
-
-/// Merges the search index's pending list now; returns the pages it took off the list.
-async fn merge_search_index(app: &TestApp) -> i64 {
-    let merge = "SELECT gin_clean_pending_list('ix_items_search'::regclass) AS pages";
-    let row = app.db.query_one_raw(Statement::from_string(DbBackend::Postgres, merge)).await;
-    row.expect("a query").expect("a row").try_get("", "pages").expect("pages")
 }
 
 /// `items` stably sorted by `key`: what a sort by `key` then document order must give.

@@ -110,6 +110,14 @@ impl TestApp {
         &self.database.url
     }
 
+    /// Merges the search index's pending list now (PostgreSQL); returns the pages it took off
+    /// the list: how many were still pending.
+    pub async fn merge_search_index(&self) -> i64 {
+        let merge = "SELECT gin_clean_pending_list('ix_items_search'::regclass) AS pages";
+        let row = self.db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, merge)).await;
+        row.expect("a query").expect("a row").try_get("", "pages").expect("pages")
+    }
+
     /// `GET path` (relative to the server), with `query` pairs URL-encoded.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Response {
         self.client.get(format!("{}{path}", self.address)).query(query).send().await.expect("the request is sent")
