@@ -110,6 +110,12 @@ fn lexeme_match(query: String) -> SimpleExpr {
     Expr::cust_with_values(format!("{SEARCH_VECTOR} @@ CAST($1 AS tsquery)"), [query])
 }
 
+/// Whether a match of `q` is confirmed on the item's row after its lexemes are found (PostgreSQL;
+/// SQLite confirms every query).
+pub fn is_confirmed(q: &str) -> bool {
+    !q.trim().is_empty() && !is_found_by_lexemes(q.trim())
+}
+
 /// Whether `q` is found by its lexemes alone: one or two characters and no white space (the
 /// stored bigrams skip white space, so "a b" must still be matched as a substring).
 fn is_found_by_lexemes(q: &str) -> bool {
@@ -272,6 +278,14 @@ mod tests {
         assert!(is_found_by_lexemes("停车"));
         assert!(!is_found_by_lexemes("停 车"));
         assert!(!is_found_by_lexemes("公共停车"));
+    }
+
+    #[test]
+    fn only_longer_queries_and_those_with_inner_white_space_are_confirmed() {
+        assert!(is_confirmed("公共停车"));
+        assert!(is_confirmed("停 车"));
+        assert!(!is_confirmed(" 停车 "));
+        assert!(!is_confirmed("  "));
     }
 
     #[test]

@@ -919,6 +919,22 @@ async fn cursor_paging_gives_the_offset_order_for_every_sort(backend: Backend) {
             assert_eq!(walk_by_cursor(&app, path, &query, "5").await, ids(&of_unit), "{path}?sort={sort}, by cursor");
         }
     }
+    // So do items found by a search of more than two characters (their ids are read first too,
+    // then their rows), whole, by offset and by cursor.
+    for sort in ["seq", "-progress", "status,-progress,seq"] {
+        for path in ["/api/v1/work-items", "/api/v1/livelihood-projects"] {
+            let all = app.get_all(path, &[("sort", sort)]).await;
+            let mentioning: Vec<Value> = all.into_iter().filter(|i| mentions(i, "卫生健康")).collect();
+            assert!(mentioning.len() > 1, "{path}: 卫生健康 is on several");
+            let query = [("sort", sort), ("q", "卫生健康")];
+            assert_eq!(app.get_all(path, &query).await, mentioning, "{path}?sort={sort}&q=卫生健康");
+            assert_eq!(
+                walk_by_cursor(&app, path, &query, "2").await,
+                ids(&mentioning),
+                "{path}?sort={sort}, by cursor"
+            );
+        }
+    }
     // Other lists, with their own sorts and filters.
     for (path, query) in [
         ("/api/v1/documents", vec![("sort", "issued_on")]),
