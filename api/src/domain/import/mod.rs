@@ -70,8 +70,9 @@ pub async fn import_document(
 ) -> Result<ImportSummary> {
     file.validate()?;
     let txn = db.begin().await?;
-    let applied = apply_and_compare(&txn, file, who).await?;
+    let mut applied = apply_and_compare(db, &txn, file, who).await?;
     journal::record(&txn, &who.actor(), applied.changes).await?;
+    applied.search_merge.finish().await;
     txn.commit().await.map_err(ApiError::from_commit)?;
     Ok(applied.summary)
 }
@@ -88,10 +89,13 @@ pub async fn preview_document(
 ) -> Result<ImportPreview> {
     file.validate()?;
     let txn = db.begin().await?;
-    let applied = apply_and_compare(&txn, file, who).await;
+    let applied = apply_and_compare(db, &txn, file, who).await;
     // Roll back whether the import succeeded or not: a dry run leaves nothing behind.
     txn.rollback().await?;
-    Ok(applied?.into_preview())
+    let mut applied = applied?;
+    // The rolled-back items' entries were pending too: a search skips them once merged.
+    applied.search_merge.finish().await;
+    Ok(applied.into_preview())
 }
 
 /// What an import did inside its transaction, before it is committed or rolled back.
@@ -101,6 +105,8 @@ struct Applied {
     changes: Vec<Change>,
     /// Records the file names that exist and stay as they were.
     unchanged: Vec<Target>,
+    /// The merge of the created items' search entries, to finish before the commit.
+    search_merge: search::Merge,
 }
 
 impl Applied {
@@ -136,7 +142,12 @@ impl Applied {
 /// need to be read before and after (a re-import of an unchanged document reads none). That is
 /// tried in a savepoint; when one of those parents changes, the import starts over and compares
 /// whole snapshots of the document.
-async fn apply_and_compare(txn: &DatabaseTransaction, file: &DocumentFile, who: &impl Authority) -> Result<Applied> {
+async fn apply_and_compare(
+    pool: &DatabaseConnection,
+    txn: &DatabaseTransaction,
+    file: &DocumentFile,
+    who: &impl Authority,
+) -> Result<Applied> {
     // An import reads what it will change before and after; holding the journal's turn for the
     // whole transaction keeps other writers' commits out of that window.
     journal::serialize(txn).await?;
@@ -156,25 +167,25 @@ async fn apply_and_compare(txn: &DatabaseTransaction, file: &DocumentFile, who: 
     };
     let mut plan = plan_items(txn, file, &parents, now).await?;
     let embedded = snapshot::Embedded::of(&parents);
-    let (before, after) = match whole_before {
+    let (before, after, search_merge) = match whole_before {
         Some(before) => {
-            let created = plan.write(txn, embedded).await?;
-            (before, snapshot::of_document(txn, code, doc_number, created).await?)
+            let (created, merge) = plan.write(txn, pool, embedded).await?;
+            (before, snapshot::of_document(txn, code, doc_number, created).await?, merge)
         }
         None => {
             let changing = plan.changing();
             let before = snapshots(txn, &changing).await?;
-            let created = plan.write(txn, embedded).await?;
+            let (created, merge) = plan.write(txn, pool, embedded).await?;
             let mut after = snapshots(txn, &changing).await?;
             after.extend(created);
-            (before, after)
+            (before, after, merge)
         }
     };
     let changes = snapshot::changes_between(before, after);
     let changed: HashSet<Target> = changes.iter().map(|change| (change.resource_type, change.resource_id)).collect();
     let unchanged = parents.named.into_iter().chain(plan.named).filter(|target| !changed.contains(target)).collect();
     let summary = ImportSummary { items: plan.tally, items_left: plan.items_left, ..parents.summary };
-    Ok(Applied { summary, changes, unchanged })
+    Ok(Applied { summary, changes, unchanged, search_merge })
 }
 
 /// Loads the seed documents when the database holds no document yet. Returns how many it loaded.
@@ -285,10 +296,17 @@ impl ItemPlan {
         self.updates.iter().filter(|update| update.shown_changed).map(|update| update.target).collect()
     }
 
-    /// Writes the plan; returns the items it creates as the API shows them once written, not
-    /// read back (all of them on a first import). They are shown, and the statements that
-    /// create them built, on another thread while the database runs the statements before.
-    async fn write(&mut self, db: &impl ConnectionTrait, embedded: snapshot::Embedded) -> Result<Snapshots> {
+    /// Writes the plan in the transaction `db`; returns the items it creates as the API shows
+    /// them once written, not read back (all of them on a first import), and the merge of their
+    /// search entries, running on another connection of `pool`. The items are shown, and the
+    /// statements that create them built, on another thread while the database runs the
+    /// statements before.
+    async fn write(
+        &mut self,
+        db: &impl ConnectionTrait,
+        pool: &DatabaseConnection,
+        embedded: snapshot::Embedded,
+    ) -> Result<(Snapshots, search::Merge)> {
         // Leaders and due dates count in report trends; new items have no reports yet.
         let counted = self.updates.iter().filter(|u| u.active.leader_id.is_set() || u.active.due_on.is_set());
         let tallied = trend_tallies::Items::Ids(counted.map(|u| u.target.1).collect()).retract(db).await?;
@@ -306,7 +324,7 @@ impl ItemPlan {
         let (items, units) = (std::mem::take(&mut self.new_items), std::mem::take(&mut self.new_units));
         let backend = db.get_database_backend();
         let entries = search::BulkEntries::begin(db, items.len()).await?;
-        let created = overlap::run_while_built(db, move |out| {
+        let items = overlap::run_while_built(db, move |out| {
             // Large statements: an item has 22 columns (SQLite allows 32,766 parameters a statement).
             for chunk in items.chunks(1_000) {
                 out.send(
@@ -314,6 +332,11 @@ impl ItemPlan {
                         .build(backend),
                 )?;
             }
+            Ok(items)
+        })
+        .await?;
+        let merge = entries.written(db, pool).await?;
+        let created = overlap::run_while_built(db, move |out| {
             for chunk in units.chunks(5_000) {
                 out.send(
                     item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
@@ -323,9 +346,8 @@ impl ItemPlan {
             snapshot::of_created(backend, &embedded, &items, &units)
         })
         .await?;
-        entries.end(db).await?;
         tallied.restore(db).await?;
-        Ok(created)
+        Ok((created, merge))
     }
 }
 
