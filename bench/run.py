@@ -170,9 +170,9 @@ def duration_ms(text):
     return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
 
 
-def wrk(url, connections, script=None, env=None, headers=()):
+def wrk(url, connections, script=None, env=None, headers=(), duration=DURATION):
     threads = min(connections, 2)
-    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--latency", "--timeout", "10s"]
+    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency", "--timeout", "10s"]
     for header in headers:
         args += ["-H", header]
     if script:
@@ -342,6 +342,14 @@ def measure(server, workloads, pg_url=None):
             # The tag as of now: writes measured earlier moved the head.
             _, headers, _ = server.get(path)
             options["headers"] = [f"If-None-Match: {headers['etag']}"]
+        # One unmeasured second of the same load first: every row measures the service with the
+        # pages it reads in memory. This machine's kernel pages out file cache that has not been
+        # read for about a minute (DAMON's `pageout` scheme), and the database keeps only 128 MB
+        # in its own buffers, so a row that reads pages no row read lately (a search of four
+        # characters confirms 9,000 items on their table pages) began with reads from disk:
+        # single requests of up to a second, which pgbench's run of the row's statement hid for
+        # the rows that have one.
+        wrk(server.base + path, connections, duration=1, **options)
         result = wrk(server.base + path, connections, **options)
         rows.append({"name": name, "c": connections, "pg": pg, "rss": server.rss_mib(), **result})
         log(f"  {name} c{connections}: {result['rate']:.0f} req/s, p99 {result['p99']:.1f} ms"

@@ -618,8 +618,9 @@ async fn with_embedded(db: &impl ConnectionTrait, items: Vec<ItemRow>) -> Result
             item_unit::Column::Role,
             item_unit::Column::Note,
         ])
-        .column(unit::Column::Name)
-        .join(JoinType::InnerJoin, item_unit::Relation::Unit.def())
+        // Each name by key: joined, PostgreSQL hashed all of a national platform's units (4,000
+        // at 1M items: 1.6 of the statement's 2.5 ms) for a page's 200 unit rows.
+        .column_as(Expr::cust("(SELECT units.name FROM units WHERE units.id = item_units.unit_id)"), "name")
         .filter(item_unit::Column::ItemId.is_in(items.iter().map(|i| i.id)))
         .order_by_asc(item_unit::Column::ItemId)
         .order_by_asc(item_unit::Column::Position)
