@@ -417,10 +417,15 @@ impl<T> Listing<T> {
     }
 }
 
-impl Listing<Value> {
-    /// The cursor that continues after this page, when records follow it.
+impl<T: serde::Serialize> Listing<T> {
+    /// The cursor that continues after this page, when records follow it: the sort keys of its
+    /// last record, read from the record's JSON.
     pub fn next_cursor(&self) -> Option<String> {
-        if self.has_more { self.items.last().and_then(|last| encode_cursor(last, &self.ordering)) } else { None }
+        if !self.has_more {
+            return None;
+        }
+        let last = serde_json::to_value(self.items.last()?).ok()?;
+        encode_cursor(&last, &self.ordering)
     }
 }
 

@@ -106,6 +106,21 @@ pub struct Page<T> {
     pub links: PageLinks,
 }
 
+impl<T> Page<T> {
+    /// The same page holding `items` instead.
+    pub fn with_items<U>(self, items: Vec<U>) -> Page<U> {
+        Page {
+            items,
+            total: self.total,
+            total_relation: self.total_relation,
+            limit: self.limit,
+            offset: self.offset,
+            next_cursor: self.next_cursor,
+            links: self.links,
+        }
+    }
+}
+
 /// The JSON envelope of a list asked for with `fields` (`application/vnd.duban.partial+json`): the
 /// records hold only the fields named, so they are plain objects.
 #[derive(Debug, Serialize, ToSchema)]
