@@ -207,6 +207,11 @@ impl BulkEntries {
             return Ok(Merge(None));
         }
         db.execute_unprepared("RESET gin_pending_list_limit").await?;
+        // A pool of one connection has none to spare while the transaction holds it.
+        if pool.get_postgres_connection_pool().options().get_max_connections() < 2 {
+            merge_pending(db).await?;
+            return Ok(Merge(None));
+        }
         let pool = pool.clone();
         Ok(Merge(Some(tokio::spawn(async move {
             // The entries stay pending then, for the background merge or the next writer.

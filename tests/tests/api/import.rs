@@ -26,6 +26,7 @@ on_both_backends!(
     a_file_that_fails_midway_leaves_the_database_unchanged,
     revisions_are_stored_in_the_form_the_log_has_always_had,
     a_large_import_is_found_by_search_at_once,
+    a_large_import_over_a_pool_of_one_connection_merges_its_search_entries,
     statements_built_ahead_stop_at_the_first_that_fails,
 );
 
@@ -201,6 +202,24 @@ async fn a_large_import_is_found_by_search_at_once(backend: Backend) {
     assert_eq!(created["changes"]["content"], json!({"before": null, "after": found["content"]}));
     assert_eq!(created["changes"]["units"], json!({"before": null, "after": found["units"]}));
 
+    if backend == Backend::Postgres {
+        assert_eq!(app.merge_search_index().await, 0, "nothing left pending");
+    }
+}
+
+/// A large import merges its search entries on another connection of its pool while its own
+/// transaction goes on; a pool of one connection has no other, and the import merges them itself.
+async fn a_large_import_over_a_pool_of_one_connection_merges_its_search_entries(backend: Backend) {
+    // The server's background merge off: what is merged is the import's doing.
+    let app = TestApp::spawn_with(backend, false, |config| config.serve.search_merge_interval_ms = 0).await;
+    let mut config = api::config::DatabaseConfig::for_url(app.database_url());
+    config.database_max_connections = 1;
+    let pool = api::db::connect(&config, app.database_url()).await.expect("a pool of one connection");
+    let file = generate::document_file(1_200, 11).expect("a document");
+    let summary = import_document(&pool, &file, &Trusted(Actor::system())).await.expect("the import succeeds");
+    assert_eq!(summary.items.created, 1_200);
+    let listed = app.count("/api/v1/work-items", &[]).await + app.count("/api/v1/livelihood-projects", &[]).await;
+    assert_eq!(listed, 1_200);
     if backend == Backend::Postgres {
         assert_eq!(app.merge_search_index().await, 0, "nothing left pending");
     }
