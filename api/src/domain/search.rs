@@ -100,7 +100,7 @@ pub fn condition(backend: DbBackend, q: &str) -> Condition {
         // content, the remarks and the unit names. Rechecking the substring would make the planner
         // read every unit whose name holds the character (90 ms for one frequent character at 1M
         // items) where walking the page's index order finds 51 matches in 3 ms.
-        (DbBackend::Postgres, Some(query)) if is_found_by_lexemes(q) => Condition::all().add(lexeme_match(query)),
+        (DbBackend::Postgres, Some(query)) if !is_confirmed(q) => Condition::all().add(lexeme_match(query)),
         (DbBackend::Postgres, Some(query)) => Condition::all().add(lexeme_match(query)).add(substring),
         _ => substring,
     }
@@ -110,16 +110,13 @@ fn lexeme_match(query: String) -> SimpleExpr {
     Expr::cust_with_values(format!("{SEARCH_VECTOR} @@ CAST($1 AS tsquery)"), [query])
 }
 
-/// Whether a match of `q` is confirmed on the item's row after its lexemes are found (PostgreSQL;
-/// SQLite confirms every query).
+/// Whether a match of `q` is confirmed on the item's row after its lexemes are found on
+/// PostgreSQL: more than two characters, or white space within (the stored bigrams skip white
+/// space, so "a b" must still be matched as a substring). One or two characters are found by
+/// their lexemes alone. SQLite confirms every query.
 pub fn is_confirmed(q: &str) -> bool {
-    !q.trim().is_empty() && !is_found_by_lexemes(q.trim())
-}
-
-/// Whether `q` is found by its lexemes alone: one or two characters and no white space (the
-/// stored bigrams skip white space, so "a b" must still be matched as a substring).
-fn is_found_by_lexemes(q: &str) -> bool {
-    !q.chars().any(char::is_whitespace) && normalized(q).len() <= 2
+    let q = q.trim();
+    !q.is_empty() && (q.chars().any(char::is_whitespace) || normalized(q).len() > 2)
 }
 
 /// Recomputes `search_text` for the items with `ids`, from their stored content, remarks and
@@ -305,15 +302,9 @@ mod tests {
     }
 
     #[test]
-    fn short_queries_without_white_space_are_found_by_lexemes() {
-        assert!(is_found_by_lexemes("港"));
-        assert!(is_found_by_lexemes("停车"));
-        assert!(!is_found_by_lexemes("停 车"));
-        assert!(!is_found_by_lexemes("公共停车"));
-    }
-
-    #[test]
     fn only_longer_queries_and_those_with_inner_white_space_are_confirmed() {
+        assert!(!is_confirmed("港"));
+        assert!(!is_confirmed("停车"));
         assert!(is_confirmed("公共停车"));
         assert!(is_confirmed("停 车"));
         assert!(!is_confirmed(" 停车 "));

@@ -11,7 +11,7 @@ use chrono::Utc;
 use entity::{city, document, item, item::Status, item_unit, leader, section, unit};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, TransactionTrait,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -326,29 +326,37 @@ impl ItemPlan {
         let entries = search::BulkEntries::begin(db, items.len()).await?;
         let items = overlap::run_while_built(db, move |out| {
             // Large statements: an item has 22 columns (SQLite allows 32,766 parameters a statement).
-            for chunk in items.chunks(1_000) {
-                out.send(
-                    item::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-                        .build(backend),
-                )?;
-            }
+            send_inserts::<item::ActiveModel>(out, backend, &items, 1_000)?;
             Ok(items)
         })
         .await?;
         let merge = entries.written(db, pool).await?;
         let created = overlap::run_while_built(db, move |out| {
-            for chunk in units.chunks(5_000) {
-                out.send(
-                    item_unit::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-                        .build(backend),
-                )?;
-            }
+            send_inserts::<item_unit::ActiveModel>(out, backend, &units, 5_000)?;
             snapshot::of_created(backend, &embedded, &items, &units)
         })
         .await?;
         tallied.restore(db).await?;
         Ok((created, merge))
     }
+}
+
+/// Hands `out` the statements that insert `rows`, `per_statement` rows each.
+fn send_inserts<A>(
+    out: &overlap::Statements,
+    backend: DbBackend,
+    rows: &[<A::Entity as EntityTrait>::Model],
+    per_statement: usize,
+) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Clone,
+{
+    for chunk in rows.chunks(per_statement) {
+        let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
+        out.send(A::Entity::insert_many(models).build(backend))?;
+    }
+    Ok(())
 }
 
 /// Compares the file's items with the document's: which to create, which to update, and how.
