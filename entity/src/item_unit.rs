@@ -3,7 +3,7 @@ use std::collections::HashMap;
 
 use sea_orm::entity::prelude::*;
 
-pub use crate::enums::UnitRole;
+pub use crate::enums::{ItemKind, UnitRole};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "item_units")]
@@ -17,6 +17,34 @@ pub struct Model {
     pub note: Option<String>,
     /// Order in which the source lists the unit.
     pub position: i32,
+    // The item's kind and place in document order, copied from it, so that an index of the unit
+    // rows pages a unit's items in order without reading the items (migration 17). Every insert
+    // fills them from the item ([`Model::of`]); a trigger moves them when the item moves.
+    pub kind: ItemKind,
+    pub document_id: Uuid,
+    pub section_number: i32,
+    pub group_number: i32,
+    pub seq: i32,
+    pub sub_seq: i32,
+}
+
+impl Model {
+    /// `unit_id`'s row of `item`, listed `position`th, with its `note`.
+    pub fn of(item: &super::item::Model, unit_id: Uuid, role: UnitRole, note: Option<String>, position: i32) -> Self {
+        Self {
+            item_id: item.id,
+            unit_id,
+            role,
+            note,
+            position,
+            kind: item.kind,
+            document_id: item.document_id,
+            section_number: item.section_number,
+            group_number: item.group_number,
+            seq: item.seq,
+            sub_seq: item.sub_seq,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

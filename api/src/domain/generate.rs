@@ -373,14 +373,6 @@ fn items_of(
         };
         let how_many = rng.random_range(3..=6);
         let chosen: Vec<&unit::Model> = units.choose_multiple(rng, how_many).collect();
-        for (position, unit) in chosen.iter().enumerate() {
-            let role = match (position, section.kind) {
-                (0, _) => UnitRole::Lead,
-                (_, ItemKind::LivelihoodProject) => UnitRole::Cooperating,
-                _ => UnitRole::Responsible,
-            };
-            rows.push(item_unit::Model { item_id: id, unit_id: unit.id, role, note: None, position: position as i32 });
-        }
         let texts = [content.as_str(), remarks.as_deref().unwrap_or("")]
             .into_iter()
             .chain(chosen.iter().map(|u| u.name.as_str()));
@@ -419,6 +411,15 @@ fn items_of(
             created_at: document.created_at,
             updated_at: changed,
         });
+        let item = &items[items.len() - 1];
+        for (position, unit) in chosen.iter().enumerate() {
+            let role = match (position, section.kind) {
+                (0, _) => UnitRole::Lead,
+                (_, ItemKind::LivelihoodProject) => UnitRole::Cooperating,
+                _ => UnitRole::Responsible,
+            };
+            rows.push(item_unit::Model::of(item, unit.id, role, None, position as i32));
+        }
     }
     (items, rows)
 }

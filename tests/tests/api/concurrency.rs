@@ -17,7 +17,7 @@ on_both_backends!(
 );
 
 /// A work item as PUT takes it, from how GET shows it.
-fn work_item_input(item: &Value) -> Value {
+pub(crate) fn work_item_input(item: &Value) -> Value {
     let units: Vec<Value> = item["units"]
         .as_array()
         .expect("units")

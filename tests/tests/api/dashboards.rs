@@ -17,6 +17,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, prelude::
 use serde_json::{Value, json};
 
 use crate::{
+    concurrency::work_item_input,
     helpers::{Backend, Method, TestApp, UserRole},
     on_both_backends,
     writes::{Fixture, Kind},
@@ -41,6 +42,7 @@ on_both_backends!(
     count_none_skips_the_total_and_its_header,
     cursor_paging_sees_every_lasting_row_once_while_others_are_inserted_and_deleted,
     cursor_paging_gives_the_offset_order_for_every_sort,
+    a_units_items_come_in_document_order_and_follow_an_item_that_moves,
     cursors_belong_to_their_sort_and_skip_with_offsets,
     csv_export_reads_back_as_the_json_rows,
     ndjson_lines_parse_to_the_json_items,
@@ -866,6 +868,65 @@ async fn walk_by_cursor(app: &TestApp, path: &str, query: &[(&str, &str)], limit
             None => return seen,
         }
         assert!(seen.len() < 10_000, "the walk does not end");
+    }
+}
+
+/// A unit's items in one city, or by the unit's id, are paged from its unit rows, which copy their
+/// item's place in document order: they come in the whole list's order, by offset and by cursor,
+/// either way round and in a role, counted exactly, and follow an item that is renumbered (a PUT),
+/// whose section is renumbered, or that is given the unit (a PATCH).
+async fn a_units_items_come_in_document_order_and_follow_an_item_that_moves(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_token().await;
+    let (city, unit) = ("330382", "市交通运输局");
+    let in_city = [("city", city), ("unit", unit)];
+    let first = app.get_ok("/api/v1/work-items", &in_city).await["items"][0].clone();
+    let unit_id = units_of(&first).iter().find(|u| u["name"] == unit).expect("the unit")["id"].clone();
+    let unit_id = unit_id.as_str().expect("an id").to_owned();
+    // The unit's first item moves to the end of its group; an item without the unit is given it.
+    let path = format!("/api/v1/work-items/{}", first["id"].as_str().expect("id"));
+    let mut moved = work_item_input(&first);
+    moved["seq"] = json!(900);
+    app.send(Method::PUT, &path, Some(&admin), Some(moved), &[]).await.expect(StatusCode::OK);
+    let others = app.get_all("/api/v1/work-items", &[("city", city)]).await;
+    let joining = others.iter().find(|i| units_of(i).iter().all(|u| u["name"] != unit)).expect("an item without it");
+    let mut units: Vec<Value> =
+        units_of(joining).iter().map(|u| json!({"unit": u["id"], "role": u["role"], "note": u["note"]})).collect();
+    units.insert(0, json!({"unit": unit, "role": "lead"}));
+    let joining_id = joining["id"].as_str().expect("id").to_owned();
+    patch(&app, &admin, "work-items", &joining_id, json!({"units": units})).await;
+    // The work plan's section is renumbered: its items move, their unit rows untouched.
+    let section = yueqing_section(&app, 2).await;
+    patch(&app, &admin, "sections", &section, json!({"number": 12})).await;
+
+    for sort in ["seq", "-seq"] {
+        for path in ["/api/v1/work-items", "/api/v1/livelihood-projects"] {
+            let all = app.get_all(path, &[("sort", sort), ("city", city)]).await;
+            let of_unit: Vec<&Value> = all.iter().filter(|i| units_of(i).iter().any(|u| u["name"] == unit)).collect();
+            let led: Vec<&Value> = of_unit
+                .iter()
+                .copied()
+                .filter(|i| units_of(i).iter().any(|u| u["name"] == unit && u["role"] == "lead"))
+                .collect();
+            let expected: Vec<String> = of_unit.iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect();
+            if path.ends_with("work-items") {
+                let at = |id: &str| expected.iter().position(|e| e == id);
+                assert!(at(&joining_id).is_some(), "{sort}: the item given the unit is listed");
+                assert!(led.len() > 1 && led.len() < of_unit.len(), "{sort}: some lead, not all");
+            }
+            let by_id = [("sort", sort), ("unit", unit_id.as_str())];
+            let by_name = [("sort", sort), ("city", city), ("unit", unit)];
+            for query in [&by_id[..], &by_name[..]] {
+                assert_eq!(ids(&app.get_all(path, query).await), expected, "{path} {query:?}");
+                assert_eq!(walk_by_cursor(&app, path, query, "4").await, expected, "{path} {query:?}, by cursor");
+                assert_eq!(app.count(path, query).await as usize, expected.len(), "{path} {query:?}: the total");
+            }
+            let role = [("sort", sort), ("city", city), ("unit", unit), ("unit_role", "lead")];
+            let led: Vec<String> = led.iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect();
+            assert_eq!(walk_by_cursor(&app, path, &role, "3").await, led, "{path} {role:?}, by cursor");
+            // The unit's id in another city matches nothing.
+            assert_eq!(app.count(path, &[("unit", unit_id.as_str()), ("city", "331083")]).await, 0);
+        }
     }
 }
 

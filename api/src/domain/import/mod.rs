@@ -325,7 +325,7 @@ impl ItemPlan {
         let backend = db.get_database_backend();
         let entries = search::BulkEntries::begin(db, items.len()).await?;
         let items = overlap::run_while_built(db, move |out| {
-            // Large statements: an item has 22 columns (SQLite allows 32,766 parameters a statement).
+            // Large statements: few round trips (`send_inserts` keeps them within the parameters).
             send_inserts::<item::ActiveModel>(out, backend, &items, 1_000)?;
             Ok(items)
         })
@@ -341,17 +341,21 @@ impl ItemPlan {
     }
 }
 
-/// Hands `out` the statements that insert `rows`, `per_statement` rows each.
+/// Hands `out` the statements that insert `rows`, `at_most` rows each, and fewer where their
+/// parameters would pass what one statement takes (SQLite 32,766, PostgreSQL 65,535).
 fn send_inserts<A>(
     out: &overlap::Statements,
     backend: DbBackend,
     rows: &[<A::Entity as EntityTrait>::Model],
-    per_statement: usize,
+    at_most: usize,
 ) -> Result<()>
 where
     A: ActiveModelTrait + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Clone,
 {
+    let columns = <<A::Entity as EntityTrait>::Column as sea_orm::Iterable>::iter().count().max(1);
+    let parameters = if backend == DbBackend::Sqlite { 32_766 } else { 65_535 };
+    let per_statement = at_most.min(parameters / columns).max(1);
     for chunk in rows.chunks(per_statement) {
         let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
         out.send(A::Entity::insert_many(models).build(backend))?;
@@ -422,11 +426,9 @@ async fn plan_items(
                     created_at: now,
                     updated_at: now,
                 };
-                let wanted_units = item_units_of(item_in, &parents.unit_ids);
                 match existing_items.get(&(section.id, group.number, item_in.seq, sub_seq)) {
                     None => {
-                        plan.new_units
-                            .extend(wanted_units.into_iter().map(|u| item_unit::Model { item_id: wanted.id, ..u }));
+                        plan.new_units.extend(item_units_of(item_in, &wanted, &parents.unit_ids));
                         plan.new_items.push(wanted);
                         plan.tally.count(Outcome::Created);
                     }
@@ -435,6 +437,7 @@ async fn plan_items(
                         let target = (collection::of_item(section_in.kind), current.id);
                         plan.named.push(target);
                         let current_units = existing_units.get(&current.id).map(Vec::as_slice).unwrap_or_default();
+                        let wanted_units = item_units_of(item_in, current, &parents.unit_ids);
                         let update = item_update(target, current, &wanted, item_in, current_units, wanted_units, now);
                         plan.tally.count(if update.shown_changed { Outcome::Updated } else { Outcome::Unchanged });
                         if update.active.is_changed() || update.units.is_some() {
@@ -718,7 +721,7 @@ fn item_update(
         active.progress_note.set_if_not_equals(wanted.progress_note.clone());
     }
     let fields_changed = active.is_changed();
-    let units = units_if_changed(current.id, current_units, wanted_units);
+    let units = units_if_changed(current_units, wanted_units);
     // Search text follows content, remarks and units; it is not a change of its own.
     active.search_text.set_if_not_equals(wanted.search_text.clone());
     let shown_changed = fields_changed || units.is_some();
@@ -728,30 +731,21 @@ fn item_update(
     ItemUpdate { target, active, units, shown_changed }
 }
 
-/// The unit rows an item should have, in the file's order (`item_id` left nil).
-fn item_units_of(item_in: &FileItem, unit_ids: &HashMap<String, Uuid>) -> Vec<item_unit::Model> {
+/// The unit rows `item` should have, as `item_in` lists them.
+fn item_units_of(item_in: &FileItem, item: &item::Model, unit_ids: &HashMap<String, Uuid>) -> Vec<item_unit::Model> {
     item_in
         .units
         .iter()
         .enumerate()
-        .map(|(position, unit)| item_unit::Model {
-            item_id: Uuid::nil(),
-            unit_id: unit_ids[&unit.name],
-            role: unit.role,
-            note: unit.note.clone(),
-            position: position as i32,
+        .map(|(position, unit)| {
+            item_unit::Model::of(item, unit_ids[&unit.name], unit.role, unit.note.clone(), position as i32)
         })
         .collect()
 }
 
 /// An item's unit rows as `wanted` when they differ from `current`.
-fn units_if_changed(
-    item_id: Uuid,
-    current: &[item_unit::Model],
-    wanted: Vec<item_unit::Model>,
-) -> Option<Vec<item_unit::Model>> {
-    let wanted: BTreeMap<Uuid, item_unit::Model> =
-        wanted.into_iter().map(|row| (row.unit_id, item_unit::Model { item_id, ..row })).collect();
+fn units_if_changed(current: &[item_unit::Model], wanted: Vec<item_unit::Model>) -> Option<Vec<item_unit::Model>> {
+    let wanted: BTreeMap<Uuid, item_unit::Model> = wanted.into_iter().map(|row| (row.unit_id, row)).collect();
     let current: BTreeMap<Uuid, &item_unit::Model> = current.iter().map(|row| (row.unit_id, row)).collect();
     let same =
         current.len() == wanted.len() && wanted.iter().all(|(id, row)| current.get(id).is_some_and(|c| *c == row));

@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
     QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
-    sea_query::{Expr, Query, SelectStatement, SimpleExpr},
+    sea_query::{Alias, DynIden, Expr, IntoIden, Query, QueryStatementBuilder, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ use crate::{
         driver::Direct,
         filter::id_or_name,
         journal::{Head, LATEST_REVISION},
-        paging::{KeyKind, Listing, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
+        paging::{KeyKind, Listing, Ordering, PageRequest, SortColumn, SortKey, fetch_as, resolve_sort},
         search,
     },
     error::{ApiError, Result},
@@ -40,7 +40,7 @@ use crate::{
 };
 
 /// Which items a list asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemFilter {
     pub city: Option<IdOrName>,
     pub document: Option<Uuid>,
@@ -204,24 +204,8 @@ fn select_rows_but_leader() -> Select<item::Entity> {
 /// Sort fields a list accepts; the first is the default (document order).
 fn sort_keys(kind: ItemKind) -> Vec<SortKey> {
     let col = |c: item::Column, pointer, key| SortColumn::new(Expr::col((item::Entity, c)), pointer, key);
-    let mut document_order = vec![
-        col(item::Column::DocumentId, "/document_id", KeyKind::Uuid),
-        col(item::Column::SectionNumber, "/section/number", KeyKind::Int),
-    ];
-    match kind {
-        // Work items are numbered within their leader group.
-        ItemKind::WorkItem => document_order.extend([
-            col(item::Column::GroupNumber, "/group/number", KeyKind::Int),
-            col(item::Column::Seq, "/seq", KeyKind::Int),
-        ]),
-        // Livelihood projects are numbered across the section.
-        ItemKind::LivelihoodProject => document_order.extend([
-            col(item::Column::Seq, "/seq", KeyKind::Int),
-            col(item::Column::SubSeq, "/sub_seq", KeyKind::IntOrNull),
-        ]),
-    }
     vec![
-        SortKey::new("seq", document_order),
+        SortKey::new("seq", document_order(kind, item::Entity.into_iden())),
         SortKey::new("progress", vec![col(item::Column::Progress, "/progress", KeyKind::Int)]),
         SortKey::new("status", vec![col(item::Column::Status, "/status", KeyKind::Text)]),
         SortKey::new(
@@ -235,6 +219,26 @@ fn sort_keys(kind: ItemKind) -> Vec<SortKey> {
         SortKey::new("updated_at", vec![col(item::Column::UpdatedAt, "/updated_at", KeyKind::Time)]),
         SortKey::new("due_on", vec![col(item::Column::DueOn, "/due_on", KeyKind::Date)]),
     ]
+}
+
+/// The document order of items of `kind`, on `table`: the items, or their unit rows, which copy
+/// the same columns under the same names (migration 17).
+fn document_order(kind: ItemKind, table: DynIden) -> Vec<SortColumn> {
+    let col =
+        |name: &'static str, pointer, key| SortColumn::new(Expr::col((table.clone(), Alias::new(name))), pointer, key);
+    let mut columns =
+        vec![col("document_id", "/document_id", KeyKind::Uuid), col("section_number", "/section/number", KeyKind::Int)];
+    match kind {
+        // Work items are numbered within their leader group.
+        ItemKind::WorkItem => {
+            columns.extend([col("group_number", "/group/number", KeyKind::Int), col("seq", "/seq", KeyKind::Int)])
+        }
+        // Livelihood projects are numbered across the section.
+        ItemKind::LivelihoodProject => {
+            columns.extend([col("seq", "/seq", KeyKind::Int), col("sub_seq", "/sub_seq", KeyKind::IntOrNull)])
+        }
+    }
+    columns
 }
 
 /// One page of the items of `kind` that match `filter`.
@@ -251,33 +255,96 @@ pub async fn list(
     let matching = |select: Select<item::Entity>| {
         select.filter(item::Column::Kind.eq(kind)).filter(condition(filter, db.get_database_backend()))
     };
+    if let Some((rows, ordering)) = unit_rows_in_order(kind, filter, sort) {
+        // One unit's items: all of them make the page, so count them along.
+        return page_by_ids(db, rows, ordering, &page.counted_along()).await;
+    }
     // Items found through their unit rows come in no index's order, and each is a wide row; a
     // search that confirms its bigrams matches far more items than PostgreSQL estimates (it takes
     // the bigrams as independent: 3 items for the 9,082 of `公共停车` at 1M), so it joined every
     // match's city, section and leader before the sort, one nested loop each (116 ms). For both,
     // the page's ids are chosen first, and then only those rows are read.
     let ids_first = !filter.units.is_empty() || filter.q.as_deref().is_some_and(search::is_confirmed);
-    let mut listing = if !ids_first {
-        fetch_as::<_, ItemRow>(db, matching(select_rows()), ordering, page).await?
-    } else {
-        #[derive(FromQueryResult)]
-        struct Matched {
-            id: Uuid,
-        }
-        let ids = matching(item::Entity::find().select_only().column(item::Column::Id));
-        // Units of one city (named within it, or by id: a unit belongs to one city) bound the
-        // matches, and the page reads them all: count them in the same statement. Names across
-        // every city could match millions, where the separate count stops at its cap.
-        let bounded = !filter.units.is_empty()
-            && (filter.city.is_some() || filter.units.iter().all(|unit| matches!(unit, IdOrName::Id(_))));
-        let page = if bounded { page.counted_along() } else { page.clone() };
-        let matched = fetch_as::<_, Matched>(db, ids, ordering, &page).await?;
-        let ids: Vec<Uuid> = matched.items.iter().map(|m| m.id).collect();
-        let rows = rows_in_order(db, &ids).await?;
-        matched.with_items(rows)
+    if !ids_first {
+        let mut listing = fetch_as::<_, ItemRow>(db, matching(select_rows()), ordering, page).await?;
+        let records = with_embedded(db, std::mem::take(&mut listing.items)).await?;
+        return Ok(listing.with_items(records));
+    }
+    let ids = matching(item::Entity::find().select_only().column(item::Column::Id));
+    // Units of one city (named within it, or by id: a unit belongs to one city) bound the
+    // matches, and the page reads them all: count them in the same statement. Names across
+    // every city could match millions, where the separate count stops at its cap.
+    let bounded = !filter.units.is_empty()
+        && (filter.city.is_some() || filter.units.iter().all(|unit| matches!(unit, IdOrName::Id(_))));
+    page_by_ids(db, ids, ordering, &if bounded { page.counted_along() } else { page.clone() }).await
+}
+
+/// The page of `ids` (a select of item ids as `id`) in `ordering`, then those items' rows.
+async fn page_by_ids<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    ids: Select<E>,
+    ordering: Ordering,
+    page: &PageRequest,
+) -> Result<Listing<ItemRecord>>
+where
+    E::Model: Sync,
+{
+    #[derive(FromQueryResult)]
+    struct Matched {
+        id: Uuid,
+    }
+    let matched = fetch_as::<_, Matched>(db, ids, ordering, page).await?;
+    let ids: Vec<Uuid> = matched.items.iter().map(|m| m.id).collect();
+    let rows = rows_in_order(db, &ids).await?;
+    Ok(matched.with_items(with_embedded(db, rows).await?))
+}
+
+/// A list of one unit's items (in one city, or by id: a unit belongs to one city, and an item's
+/// units are its city's), in a role or any, in document order either way and filtered by nothing
+/// else, as a select of the item ids from the unit rows alone: they copy their item's kind and
+/// place, and one index of them under the unit holds the page in order and its count (migration
+/// 17). `None` for any other list, which the items answer.
+fn unit_rows_in_order(
+    kind: ItemKind,
+    filter: &ItemFilter,
+    sort: Option<&str>,
+) -> Option<(Select<item_unit::Entity>, Ordering)> {
+    let [unit] = filter.units.as_slice() else { return None };
+    if filter.city.is_none() && matches!(unit, IdOrName::Name(_)) {
+        return None;
+    }
+    let only_unit = ItemFilter {
+        city: filter.city.clone(),
+        units: filter.units.clone(),
+        unit_role: filter.unit_role,
+        today: filter.today,
+        ..ItemFilter::default()
     };
-    let records = with_embedded(db, std::mem::take(&mut listing.items)).await?;
-    Ok(listing.with_items(records))
+    if *filter != only_unit {
+        return None;
+    }
+    let id = SortColumn::new(Expr::col((item_unit::Entity, item_unit::Column::ItemId)), "/id", KeyKind::Uuid);
+    let keys = [SortKey::new("seq", document_order(kind, item_unit::Entity.into_iden()))];
+    // Any other sort is the items' to answer (or to refuse).
+    let ordering = resolve_sort(sort, &keys, id).ok()?;
+    // `=`, not `IN`: the planner then knows it is one unit, and walks its part of the index in
+    // order. A name is unique in its city, and an id is one unit.
+    let named = named_ids::<unit::Entity>(
+        std::slice::from_ref(unit),
+        filter.city.as_ref(),
+        unit::Column::Id,
+        unit::Column::Name,
+        unit::Column::CityId,
+    );
+    let mut rows = item_unit::Entity::find()
+        .select_only()
+        .column_as(item_unit::Column::ItemId, "id")
+        .filter(equals_one(item_unit::Column::UnitId, named))
+        .filter(item_unit::Column::Kind.eq(kind));
+    if let Some(role) = filter.unit_role {
+        rows = rows.filter(item_unit::Column::Role.eq(role));
+    }
+    Some((rows, ordering))
 }
 
 /// The rows of the items with `ids`, in the order of `ids`.
@@ -454,15 +521,20 @@ pub(crate) fn in_city(column: impl ColumnTrait, city: &IdOrName) -> SimpleExpr {
     match city {
         IdOrName::Id(id) => column.eq(*id),
         IdOrName::Name(code) => {
-            use sea_orm::sea_query::{ExprTrait, QueryStatementBuilder};
             let id = Query::select()
                 .column(city::Column::Id)
                 .from(city::Entity)
                 .and_where(city::Column::Code.eq(code.clone()))
                 .take();
-            ExprTrait::eq(column.into_expr(), SimpleExpr::SubQuery(None, Box::new(id.into_sub_query_statement())))
+            equals_one(column, id)
         }
     }
+}
+
+/// `column = (select)`, for a select of at most one row.
+fn equals_one(column: impl ColumnTrait, select: SelectStatement) -> SimpleExpr {
+    use sea_orm::sea_query::ExprTrait;
+    ExprTrait::eq(column.into_expr(), SimpleExpr::SubQuery(None, Box::new(select.into_sub_query_statement())))
 }
 
 /// The ids of the named records (leaders or units), within the filter's city when it has one:

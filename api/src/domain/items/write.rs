@@ -4,7 +4,9 @@
 use entity::{
     document, item,
     item::{ItemKind, Status},
-    item_unit, leader, milestone, section, unit,
+    item_unit,
+    item_unit::UnitRole,
+    leader, milestone, section, unit,
 };
 use sea_orm::{
     ActiveModelTrait,
@@ -142,13 +144,20 @@ async fn resolve_leader(db: &impl ConnectionTrait, city_id: Uuid, leader: Option
     })
 }
 
+/// A unit an item names, resolved: its row waits for the item ([`replace_units`]).
+struct UnitAssignment {
+    unit_id: Uuid,
+    role: UnitRole,
+    note: Option<String>,
+}
+
+/// The units of city `city_id` that `units` name, in their order.
 async fn resolve_units(
     db: &impl ConnectionTrait,
     city_id: Uuid,
-    item_id: Uuid,
     units: &[UnitAssignmentIn],
-) -> Result<Vec<item_unit::Model>> {
-    let mut rows: Vec<item_unit::Model> = Vec::with_capacity(units.len());
+) -> Result<Vec<UnitAssignment>> {
+    let mut resolved: Vec<UnitAssignment> = Vec::with_capacity(units.len());
     let mut errors = Vec::new();
     for (position, assignment) in units.iter().enumerate() {
         let field = format!("units[{position}].unit");
@@ -159,22 +168,18 @@ async fn resolve_units(
             .await?;
         match found {
             None => errors.push(FieldError::new(field, "names no unit of the item's city")),
-            Some(unit) if rows.iter().any(|row| row.unit_id == unit.id) => {
+            Some(unit) if resolved.iter().any(|row| row.unit_id == unit.id) => {
                 errors.push(FieldError::new(field, "is listed twice"));
             }
-            Some(unit) => rows.push(item_unit::Model {
-                item_id,
-                unit_id: unit.id,
-                role: assignment.role,
-                note: assignment.note.clone(),
-                position: position as i32,
-            }),
+            Some(unit) => {
+                resolved.push(UnitAssignment { unit_id: unit.id, role: assignment.role, note: assignment.note.clone() })
+            }
         }
     }
     if let Some(first) = errors.first() {
         return Err(ApiError::invalid(format!("{}: {}", first.field, first.message), errors));
     }
-    Ok(rows)
+    Ok(resolved)
 }
 
 /// 409 when another livelihood project of the section has the same (seq, sub_seq): they are
@@ -199,11 +204,14 @@ async fn check_livelihood_key(db: &impl ConnectionTrait, kind: ItemKind, draft: 
     }
 }
 
-async fn replace_units(db: &impl ConnectionTrait, item_id: Uuid, rows: Vec<item_unit::Model>) -> Result<()> {
-    item_unit::Entity::delete_many().filter(item_unit::Column::ItemId.eq(item_id)).exec(db).await?;
-    item_unit::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(db)
-        .await?;
+/// Replaces `item`'s unit rows with `units`, in their order; the rows copy the item's place, so
+/// `item` is as written.
+async fn replace_units(db: &impl ConnectionTrait, item: &item::Model, units: Vec<UnitAssignment>) -> Result<()> {
+    item_unit::Entity::delete_many().filter(item_unit::Column::ItemId.eq(item.id)).exec(db).await?;
+    let rows = units.into_iter().enumerate().map(|(position, unit)| {
+        item_unit::Model::of(item, unit.unit_id, unit.role, unit.note, position as i32).into_active_model()
+    });
+    item_unit::Entity::insert_many(rows).exec_without_returning(db).await?;
     Ok(())
 }
 
@@ -230,9 +238,9 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
     let Placement { section, city_id } = placement(db, kind, draft.section).await?;
     let id = Uuid::now_v7();
     let leader_id = resolve_leader(db, city_id, draft.leader.as_deref()).await?;
-    let units = resolve_units(db, city_id, id, &draft.units).await?;
+    let units = resolve_units(db, city_id, &draft.units).await?;
     check_livelihood_key(db, kind, &draft, id).await?;
-    item::Model {
+    let item = item::Model {
         id,
         kind,
         city_id,
@@ -259,7 +267,7 @@ pub async fn insert(db: &impl ConnectionTrait, kind: ItemKind, draft: ItemDraft,
     .into_active_model()
     .insert(db)
     .await?;
-    replace_units(db, id, units).await?;
+    replace_units(db, &item, units).await?;
     replace_milestones(db, id, draft.milestones.unwrap_or_default()).await?;
     search::refresh(db, &[id]).await?;
     Ok(id)
@@ -280,7 +288,7 @@ pub async fn replace(
     }
     let Placement { city_id, .. } = placement(db, kind, draft.section).await?;
     let leader_id = resolve_leader(db, city_id, draft.leader.as_deref()).await?;
-    let units = resolve_units(db, city_id, id, &draft.units).await?;
+    let units = resolve_units(db, city_id, &draft.units).await?;
     check_livelihood_key(db, kind, &draft, id).await?;
     let mut active = item::ActiveModel {
         id: Unchanged(id),
@@ -304,8 +312,8 @@ pub async fn replace(
     if let Some(progress) = draft.progress {
         active.progress = Set(progress);
     }
-    active.update(db).await?;
-    replace_units(db, id, units).await?;
+    let item = active.update(db).await?;
+    replace_units(db, &item, units).await?;
     if let Some(milestones) = draft.milestones {
         replace_milestones(db, id, milestones).await?;
     }
@@ -342,14 +350,17 @@ pub async fn patch(
     if let Some(note) = patch.progress_note {
         active.progress_note = Set(note);
     }
-    if let Some(units) = patch.units {
-        let rows = resolve_units(db, city_id, id, &units).await?;
-        replace_units(db, id, rows).await?;
+    let units = match patch.units {
+        Some(units) => Some(resolve_units(db, city_id, &units).await?),
+        None => None,
+    };
+    let item = active.update(db).await?;
+    if let Some(units) = units {
+        replace_units(db, &item, units).await?;
     }
     if let Some(milestones) = patch.milestones {
         replace_milestones(db, id, milestones).await?;
     }
-    active.update(db).await?;
     search::refresh(db, &[id]).await
 }
 
