@@ -258,14 +258,24 @@ ITEM_COLUMNS = """i.id, i.kind, i.document_id, i.group_number, i.group_heading, 
 FROM = """items i JOIN cities c ON c.id = i.city_id JOIN sections s ON s.id = i.section_id
   LEFT JOIN leaders l ON l.id = i.leader_id"""
 IN_CITY = f"i.city_id = (SELECT id FROM cities WHERE code = '{CITY}')"
-HAS_UNIT = (f"i.id IN (SELECT item_id FROM item_units WHERE unit_id IN (SELECT id FROM units WHERE name = '{UNIT}' "
-            f"AND city_id = (SELECT id FROM cities WHERE code = '{CITY}')))")
 ORDER = "ORDER BY i.document_id, i.section_number, i.group_number, i.seq, i.sub_seq, i.id"
 
 
 def page_sql(where, order=ORDER, total=False):
     count = ", count(*) OVER () AS total" if total else ""
     return f"SELECT {ITEM_COLUMNS}{count} FROM {FROM} WHERE i.kind = 'work_item' AND {where} {order} LIMIT 51"
+
+
+def unit_page_sql(total=False):
+    """A page of the unit's work items in the city, chosen from its unit rows, which carry their
+    item's place in document order (migration 17), then joined to the items."""
+    count = ", count(*) OVER () AS total" if total else ""
+    rows = (f"SELECT iu.item_id{count} FROM item_units iu WHERE iu.unit_id = (SELECT id FROM units "
+            f"WHERE name = '{UNIT}' AND city_id = (SELECT id FROM cities WHERE code = '{CITY}')) "
+            "AND iu.kind = 'work_item' "
+            "ORDER BY iu.document_id, iu.section_number, iu.group_number, iu.seq, iu.item_id LIMIT 51")
+    return (f"SELECT {ITEM_COLUMNS}{', p.total' if total else ''} FROM {FROM} JOIN ({rows}) p ON p.item_id = i.id "
+            f"{ORDER}")
 
 
 def search_where(q):
@@ -283,8 +293,8 @@ TALLIED_TRENDS = """SELECT b.*, c.name AS group_name FROM (SELECT t.period_start
 STATEMENTS = {
     "get_one": f"\\set n random(1, 10000)\nSELECT {ITEM_COLUMNS} FROM {FROM} "
                "WHERE i.id = (SELECT id FROM bench_ids WHERE n = :n);\n",
-    "list_unit_total": page_sql(f"{IN_CITY} AND {HAS_UNIT}", total=True) + ";\n",
-    "list_unit_none": page_sql(f"{IN_CITY} AND {HAS_UNIT}") + ";\n",
+    "list_unit_total": unit_page_sql(total=True) + ";\n",
+    "list_unit_none": unit_page_sql() + ";\n",
     "list_status_none": page_sql(f"{IN_CITY} AND i.status = 'in_progress'") + ";\n",
     "search_2": page_sql(search_where("停车"), order="ORDER BY i.document_id, i.id") + ";\n",
     # From the tallies the database keeps per unit (migration 12), as the server reads them.
