@@ -249,9 +249,9 @@ ITEM_COLUMNS = """i.id, i.kind, i.document_id, i.group_number, i.group_heading, 
   i.remarks, i.period_start, i.period_end, i.status, i.progress, i.progress_note, i.created_at, i.updated_at,
   c.id AS city_id, c.code, c.name AS city_name, s.id AS section_id, s.number, s.title,
   l.id AS leader_id, l.name AS leader_name, l.title AS leader_title,
-  (SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'role', iu.role, 'note', iu.note)
-          ORDER BY iu.position)
-     FROM item_units iu JOIN units u ON u.id = iu.unit_id WHERE iu.item_id = i.id) AS units,
+  (SELECT json_agg(json_build_object('id', iu.unit_id, 'name', (SELECT u.name FROM units u WHERE u.id = iu.unit_id),
+                                      'role', iu.role, 'note', iu.note) ORDER BY iu.position)
+     FROM item_units iu WHERE iu.item_id = i.id) AS units,
   (SELECT json_agg(json_build_object('title', m.title, 'due_on', m.due_on, 'done_on', m.done_on)
           ORDER BY m.position)
      FROM milestones m WHERE m.item_id = i.id) AS milestones"""
