@@ -27,7 +27,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    domain::{collection, import::SEED_FILES, search, trend_tallies},
+    domain::{
+        collection,
+        import::{SEED_FILES, rows_per_insert},
+        search, trend_tallies,
+    },
     error::Result,
     views::import::DocumentFile,
 };
@@ -461,15 +465,13 @@ fn reports_of(rng: &mut ChaCha8Rng, items: &[item::Model], units: &[item_unit::M
     reports
 }
 
-/// Inserts `models` in statements of at most ~30,000 parameters (SQLite allows 32,766).
+/// Inserts `models` in statements as large as the backend takes ([`rows_per_insert`]).
 async fn insert_all<M>(db: &impl ConnectionTrait, models: Vec<M>) -> Result<()>
 where
     M: sea_orm::ModelTrait + IntoActiveModel<<M::Entity as EntityTrait>::ActiveModel>,
     <M::Entity as EntityTrait>::ActiveModel: ActiveModelTrait<Entity = M::Entity> + Send,
 {
-    use sea_orm::Iterable;
-    let columns = <M::Entity as EntityTrait>::Column::iter().count().max(1);
-    let per_statement = (30_000 / columns).max(1);
+    let per_statement = rows_per_insert::<M::Entity>(db.get_database_backend());
     let mut models = models.into_iter().peekable();
     while models.peek().is_some() {
         let chunk: Vec<_> = models.by_ref().take(per_statement).map(IntoActiveModel::into_active_model).collect();

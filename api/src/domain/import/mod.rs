@@ -341,8 +341,16 @@ impl ItemPlan {
     }
 }
 
+/// How many rows of `E` one INSERT can carry on `backend`: a row binds a parameter a column,
+/// and a statement takes at most 32,766 on SQLite and 65,535 on PostgreSQL.
+pub(crate) fn rows_per_insert<E: EntityTrait>(backend: DbBackend) -> usize {
+    let columns = <E::Column as sea_orm::Iterable>::iter().count().max(1);
+    let parameters = if backend == DbBackend::Sqlite { 32_766 } else { 65_535 };
+    (parameters / columns).max(1)
+}
+
 /// Hands `out` the statements that insert `rows`, `at_most` rows each, and fewer where their
-/// parameters would pass what one statement takes (SQLite 32,766, PostgreSQL 65,535).
+/// parameters would pass what one statement takes ([`rows_per_insert`]).
 fn send_inserts<A>(
     out: &overlap::Statements,
     backend: DbBackend,
@@ -353,9 +361,7 @@ where
     A: ActiveModelTrait + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Clone,
 {
-    let columns = <<A::Entity as EntityTrait>::Column as sea_orm::Iterable>::iter().count().max(1);
-    let parameters = if backend == DbBackend::Sqlite { 32_766 } else { 65_535 };
-    let per_statement = at_most.min(parameters / columns).max(1);
+    let per_statement = at_most.min(rows_per_insert::<A::Entity>(backend));
     for chunk in rows.chunks(per_statement) {
         let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
         out.send(A::Entity::insert_many(models).build(backend))?;
