@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 /// A JSON Feed 1.1 document.
@@ -33,7 +33,7 @@ pub struct FeedItem {
     pub date_published: DateTime<Utc>,
     pub date_modified: DateTime<Utc>,
     pub tags: Vec<String>,
-    /// The resource itself, as its own endpoint shows it.
+    /// The resource itself, as its own endpoint shows it (written once, as its endpoint writes it).
     #[schema(value_type = Object)]
-    pub _duban: Value,
+    pub _duban: Box<RawValue>,
 }
