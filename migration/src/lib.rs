@@ -20,6 +20,7 @@ mod m20261207_000014_report_tallies;
 mod m20261207_000015_search_pending_list;
 mod m20261208_000016_bulk_write_storage;
 mod m20261209_000017_unit_rows_in_item_order;
+mod m20261210_000018_items_by_change;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_search_pending_list::Migration),
             Box::new(m20261208_000016_bulk_write_storage::Migration),
             Box::new(m20261209_000017_unit_rows_in_item_order::Migration),
+            Box::new(m20261210_000018_items_by_change::Migration),
         ]
     }
 }
