@@ -124,8 +124,12 @@ fn headline(text: &str) -> String {
     title
 }
 
+/// How the API's JSON names `value` (a status), for a tag.
+fn json_name(value: impl Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 fn item_entry(item: &ItemFields, seq: String) -> Entry {
-    let status = serde_json::to_value(item.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let city = &item.city.name;
     let content_text = match &item.remarks {
         Some(remarks) => format!("{}\n备注：{remarks}", item.content),
@@ -137,7 +141,7 @@ fn item_entry(item: &ItemFields, seq: String) -> Entry {
         content_text,
         date_published: item.created_at,
         date_modified: item.updated_at,
-        tags: vec![city.clone(), status],
+        tags: vec![city.clone(), json_name(item.status)],
     }
 }
 
@@ -231,8 +235,6 @@ pub async fn report_feed(
     let filter = ReportFilter::from_params(&request.filters)?;
     let listing = domain::reports::list(&state.db, &filter, options.sort.as_deref(), &page).await?;
     feed(&req, "progress reports", "reports", listing, |r| {
-        let status =
-            serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let mut text = r.text.clone();
         if let Some(problems) = &r.problems {
             text.push_str(&format!("\n存在问题：{problems}"));
@@ -246,7 +248,7 @@ pub async fn report_feed(
             content_text: text,
             date_published: r.created_at,
             date_modified: r.updated_at,
-            tags: vec![r.city.name.clone(), r.unit.name.clone(), status],
+            tags: vec![r.city.name.clone(), r.unit.name.clone(), json_name(r.status)],
         }
     })
 }
