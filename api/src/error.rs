@@ -149,15 +149,15 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(error: DbErr) -> Self {
+        // The database's own wording names tables and constraints: log it, say it plainly.
+        if breaks_a_reference(&error) {
+            tracing::info!(detail = %error, "foreign key constraint violated");
+            return Self::Conflict("the record is referenced by, or refers to, another record".to_owned());
+        }
         match error.sql_err() {
-            // The database's own wording names tables and constraints: log it, say it plainly.
             Some(SqlErr::UniqueConstraintViolation(detail)) => {
                 tracing::info!(detail, "unique constraint violated");
                 Self::Conflict("a record with the same natural key exists".to_owned())
-            }
-            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
-                tracing::info!(detail, "foreign key constraint violated");
-                Self::Conflict("the record is referenced by, or refers to, another record".to_owned())
             }
             _ => match unreachable_database(&error) {
                 Some(DatabaseTrouble::Unreachable) => {
@@ -173,6 +173,22 @@ impl From<DbErr> for ApiError {
             },
         }
     }
+}
+
+/// Whether the database refused the statement because it would break a reference: a foreign
+/// key's error (SQLSTATE 23503, which PostgreSQL's reference triggers raise too), or SQLite's
+/// refusal to delete a row an `ON DELETE RESTRICT` key names, which it reports as a trigger's
+/// constraint (extended code 1811) rather than as a foreign key's (787).
+pub fn breaks_a_reference(error: &DbErr) -> bool {
+    if matches!(error.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) {
+        return true;
+    }
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))) = error else {
+        return false;
+    };
+    sqlx.as_database_error().is_some_and(|database| {
+        database.code().as_deref() == Some("1811") && database.message().contains("FOREIGN KEY constraint failed")
+    })
 }
 
 /// Why the database could not answer, when it is not the request's fault.

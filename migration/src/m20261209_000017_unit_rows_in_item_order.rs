@@ -16,6 +16,8 @@
 use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
 
+use crate::schema::execute_all;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -109,13 +111,6 @@ fn down(backend: DbBackend) -> Vec<String> {
     statements
 }
 
-async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
-    for statement in statements {
-        manager.get_connection().execute_unprepared(&statement).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -123,10 +118,10 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => postgres_up(),
             _ => sqlite_up(),
         };
-        run(manager, statements).await
+        execute_all(manager, statements).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, down(manager.get_database_backend())).await
+        execute_all(manager, down(manager.get_database_backend())).await
     }
 }

@@ -60,3 +60,14 @@ pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -
     }
     Ok(())
 }
+
+/// Runs `statements` in order.
+pub async fn execute_all(
+    manager: &SchemaManager<'_>,
+    statements: impl IntoIterator<Item = String>,
+) -> Result<(), DbErr> {
+    for statement in statements {
+        manager.get_connection().execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@ mod docs;
 mod errors;
 mod feeds;
 mod import;
+mod integrity;
 mod landing;
 mod lists;
 mod notices;
