@@ -22,6 +22,7 @@ mod m20261208_000016_bulk_write_storage;
 mod m20261209_000017_unit_rows_in_item_order;
 mod m20261210_000018_items_by_change;
 mod m20261211_000019_references_checked_per_statement;
+mod m20261211_000020_unit_tallies_probe_items;
 mod schema;
 
 /// Runs Duban's migrations.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000017_unit_rows_in_item_order::Migration),
             Box::new(m20261210_000018_items_by_change::Migration),
             Box::new(m20261211_000019_references_checked_per_statement::Migration),
+            Box::new(m20261211_000020_unit_tallies_probe_items::Migration),
         ]
     }
 }
