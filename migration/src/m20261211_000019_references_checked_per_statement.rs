@@ -23,10 +23,9 @@
 //! a deleter finds the row gone. The other tables keep their foreign keys: their writes are one
 //! row at a time. SQLite keeps every foreign key: its checks are index probes inside the engine.
 
-use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
 
-use crate::schema::execute_all;
+use crate::schema::execute_on_postgres;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -61,27 +60,24 @@ impl Reference {
         format!("fk_{}_{}", self.child, self.column)
     }
 
-    /// `RAISE`s the foreign key's error about `value` (an SQL expression), as PostgreSQL words it.
-    fn violation(&self, on: &str, value: &str) -> String {
-        format!(
-            "RAISE foreign_key_violation USING MESSAGE = '{on} violates foreign key constraint \"{name}\"', \
-             DETAIL = format('Key ({column})=(%s) is not present in table \"{parent}\".', {value})",
-            name = self.name(),
-            column = self.column,
-            parent = self.parent,
-        )
+    /// `RAISE`s the foreign key's error, as PostgreSQL words it: `message`, and `detail` with its
+    /// `%s` standing for `value` (an SQL expression).
+    fn raise(message: &str, detail: &str, value: &str) -> String {
+        format!("RAISE foreign_key_violation USING MESSAGE = '{message}', DETAIL = format('{detail}', {value})")
     }
 
-    /// `RAISE`s the foreign key's error about the referenced id `value` (an SQL expression) that
-    /// rows of the child still name.
+    /// The error about a reference `value` that names no row of the parent.
+    fn violation(&self, on: &str, value: &str) -> String {
+        let (name, column, parent) = (self.name(), self.column, self.parent);
+        let message = format!("{on} violates foreign key constraint \"{name}\"");
+        Self::raise(&message, &format!("Key ({column})=(%s) is not present in table \"{parent}\"."), value)
+    }
+
+    /// The error about the parent's id `value` that rows of the child still name.
     fn still_referenced(&self, on: &str, value: &str) -> String {
-        format!(
-            "RAISE foreign_key_violation USING MESSAGE = \
-             '{on} violates foreign key constraint \"{name}\" on table \"{child}\"', \
-             DETAIL = format('Key (id)=(%s) is still referenced from table \"{child}\".', {value})",
-            name = self.name(),
-            child = self.child,
-        )
+        let (name, child) = (self.name(), self.child);
+        let message = format!("{on} violates foreign key constraint \"{name}\" on table \"{child}\"");
+        Self::raise(&message, &format!("Key (id)=(%s) is still referenced from table \"{child}\"."), value)
     }
 
     /// The references of a statement's inserted rows exist: locked first, then looked for.
@@ -193,20 +189,13 @@ impl Reference {
     }
 }
 
-async fn run(manager: &SchemaManager<'_>, statements: impl IntoIterator<Item = String>) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    execute_all(manager, statements).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, REFERENCES.iter().flat_map(Reference::up)).await
+        execute_on_postgres(manager, REFERENCES.iter().flat_map(Reference::up)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, REFERENCES.iter().flat_map(Reference::down)).await
+        execute_on_postgres(manager, REFERENCES.iter().flat_map(Reference::down)).await
     }
 }

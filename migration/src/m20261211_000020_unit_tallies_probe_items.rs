@@ -9,8 +9,9 @@
 //! they were written: probing by key is the plan whatever the sizes, so the function plans
 //! without hash and merge joins.
 
-use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
+
+use crate::schema::execute_on_postgres;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -18,10 +19,7 @@ pub struct Migration;
 const FUNCTION: &str = "unit_tallies_of_unit_rows()";
 
 async fn alter(manager: &SchemaManager<'_>, settings: &str) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    manager.get_connection().execute_unprepared(&format!("ALTER FUNCTION {FUNCTION} {settings}")).await.map(drop)
+    execute_on_postgres(manager, [format!("ALTER FUNCTION {FUNCTION} {settings}")]).await
 }
 
 #[async_trait::async_trait]

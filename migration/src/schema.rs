@@ -71,3 +71,14 @@ pub async fn execute_all(
     }
     Ok(())
 }
+
+/// Runs `statements` in order on PostgreSQL; does nothing on another backend.
+pub async fn execute_on_postgres(
+    manager: &SchemaManager<'_>,
+    statements: impl IntoIterator<Item = String>,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    execute_all(manager, statements).await
+}

@@ -19,8 +19,9 @@ use crate::{
 
 on_both_backends!(the_database_keeps_the_references_of_items_and_their_unit_rows);
 
-/// `sql` with its parameters written `$1`, `$2`… (SQLite takes them as `?1`, `?2`…), run on `db`.
-async fn run(db: &impl ConnectionTrait, sql: &str, values: &[Uuid]) -> Result<ExecResult, DbErr> {
+/// `sql` with its parameters written `$1`, `$2`… (SQLite takes them as `?1`, `?2`…) and bound to
+/// `values`, for `db`'s backend.
+fn statement(db: &impl ConnectionTrait, sql: &str, values: &[Uuid]) -> Statement {
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Sqlite => {
@@ -28,8 +29,11 @@ async fn run(db: &impl ConnectionTrait, sql: &str, values: &[Uuid]) -> Result<Ex
         }
         _ => sql.to_owned(),
     };
-    let values = values.iter().map(|id| Value::from(*id));
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await
+    Statement::from_sql_and_values(backend, sql, values.iter().map(|id| Value::from(*id)))
+}
+
+async fn run(db: &impl ConnectionTrait, sql: &str, values: &[Uuid]) -> Result<ExecResult, DbErr> {
+    db.execute_raw(statement(db, sql, values)).await
 }
 
 /// Whether `result` is the refusal of a write that would break a reference (what the API answers
@@ -52,12 +56,8 @@ fn unit_rows_of(units: usize) -> String {
 }
 
 async fn unit_rows(app: &TestApp, item: Uuid) -> usize {
-    let sql = match app.db.get_database_backend() {
-        DbBackend::Sqlite => "SELECT unit_id FROM item_units WHERE item_id = ?1",
-        _ => "SELECT unit_id FROM item_units WHERE item_id = $1",
-    };
-    let statement = Statement::from_sql_and_values(app.db.get_database_backend(), sql, [Value::from(item)]);
-    app.db.query_all_raw(statement).await.expect("the unit rows are read").len()
+    let select = statement(&app.db, "SELECT unit_id FROM item_units WHERE item_id = $1", &[item]);
+    app.db.query_all_raw(select).await.expect("the unit rows are read").len()
 }
 
 fn id(value: &serde_json::Value) -> Uuid {
