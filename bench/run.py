@@ -35,6 +35,12 @@ UNIT = "市发改局"
 # A quarter of the generated plans (2016–2025) with reports filed in it and reports missing.
 REPORT_PERIOD = "2021-Q2"
 ADMIN_PASSWORD = "bench-admin-password"
+# Which parts to run, comma-separated: `postgres` (the 1M table), `sqlite` (the 100k table) and
+# `seed` (the seed-sized reads on SQLite, the embedded default). All by default.
+SECTIONS = set(os.environ.get("BENCH_SECTIONS", "postgres,sqlite,seed").split(","))
+# The seed documents' cities (Yueqing, Yuhuan), and a unit both have.
+SEED_CITY = "330382"
+SEED_UNIT = "市发改局"
 WORK = Path(tempfile.mkdtemp(prefix="duban-bench-"))
 
 
@@ -100,7 +106,7 @@ def ensure_sqlite(items):
 class Server:
     """`duban serve` on a free port; measures start-up time and peak RSS."""
 
-    def __init__(self, url):
+    def __init__(self, url, seed=False):
         self.url = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -109,7 +115,7 @@ class Server:
             "BIND_ADDR": f"127.0.0.1:{self.port}",
             "JWT_SECRET": "bench-signs-tokens-with-this-32-bytes!!",
             "RUST_LOG": "warn",
-            "SEED_ON_EMPTY": "false",
+            "SEED_ON_EMPTY": "true" if seed else "false",
             "RATE_LIMIT": "false",
             "SHUTDOWN_DELAY_MS": "0",
             # As the Docker image runs it (see the README): glibc's allocator otherwise keeps an
@@ -153,6 +159,12 @@ class Server:
         with urllib.request.urlopen(request) as response:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
+    def cpu_seconds(self):
+        """User and system CPU the server has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime and stime, the stat file's 14th and 15th fields (11th and 12th after the name).
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -183,11 +195,12 @@ def wrk(url, connections, script=None, env=None, headers=(), duration=DURATION):
     # as "96.50%") that an unanchored "50%" would take, reading the next line's first word.
     p50 = duration_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = duration_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
-    return {"rate": rate, "p50": p50, "p99": p99, "errors": errors}
+    return {"rate": rate, "p50": p50, "p99": p99, "errors": errors, "requests": requests}
 
 
 def pgbench(url, sql, clients):
@@ -409,6 +422,65 @@ def workloads(server, ids):
         yield ("/changes polling at the head", c, f"/api/v1/changes?since={since}", {}, "head")
 
 
+def seed_reads(ids):
+    """What a dashboard or portal reads of the seed documents: (name, path, wrk options)."""
+    unit = urllib.request.quote(SEED_UNIT)
+    get_env = {"IDS": str(ids), "PREFIX": "/api/v1/work-items/"}
+    return [
+        ("GET one work item", "/api/v1/work-items/", {"script": "random-id.lua", "env": get_env}),
+        ("page of 50 in document order", "/api/v1/work-items?limit=50", {}),
+        ("page of 50 livelihood projects", "/api/v1/livelihood-projects?limit=50", {}),
+        ("page of one city and unit", f"/api/v1/work-items?city={SEED_CITY}&unit={unit}&limit=50", {}),
+        ("one unit across both cities", f"/api/v1/work-items?unit={unit}&limit=50", {}),
+        ("q=停车", f"/api/v1/work-items?q={urllib.request.quote('停车')}&limit=50", {}),
+        ("stats by unit, one city", f"/api/v1/stats/work-items?group_by=unit&city={SEED_CITY}", {}),
+        ("stats by status, both cities", "/api/v1/stats/work-items?group_by=status", {}),
+        ("JSON Feed page", "/api/v1/feeds/work-items", {}),
+        ("documents", "/api/v1/documents", {}),
+        ("units of one city", f"/api/v1/units?city={SEED_CITY}&limit=50", {}),
+        ("/changes", "/api/v1/changes", {}),
+    ]
+
+
+def measure_seed():
+    """The seed-sized reads on a fresh SQLite file the server seeds itself, at c1: p50 and p99 of
+    each of SEED_RUNS runs, and the server's CPU per request over all of them (on two cores shared
+    with wrk, a request's CPU bounds its latency)."""
+    runs = int(os.environ.get("BENCH_SEED_RUNS", "3"))
+    server = Server(f"sqlite://{WORK / 'seed.db'}?mode=rwc", seed=True)
+    log(f"SQLite (seed documents) server up in {server.startup:.2f} s")
+    lines = ["| read | kB | p50 ms | p99 ms | CPU ms a request |", "| --- | --- | --- | --- | --- |"]
+    try:
+        _, _, body = server.get("/api/v1/work-items?count=none&limit=500&fields=id")
+        ids = WORK / "seed-ids.txt"
+        ids.write_text("\n".join(item["id"] for item in json.loads(body)["items"]) + "\n")
+        for name, path, options in seed_reads(ids):
+            if not ONLY.search(name):
+                continue
+            # A path ending in `/` takes an id (random-id.lua picks one a request).
+            sample = path + ids.read_text().split()[0] if path.endswith("/") else path
+            size = len(server.get(sample)[2]) / 1000
+            wrk(server.base + path, 1, duration=1, **options)
+            results, cpu, requests = [], 0.0, 0
+            for _ in range(runs):
+                before = server.cpu_seconds()
+                result = wrk(server.base + path, 1, **options)
+                cpu += server.cpu_seconds() - before
+                requests += result["requests"]
+                results.append(result)
+            p50 = "–".join(sorted({f"{r['p50']:.1f}" for r in results}, key=float))
+            p99 = ", ".join(f"{r['p99']:.1f}" for r in results)
+            errors = sum(r["errors"] for r in results)
+            lines.append(f"| {name} | {size:.0f} | {p50} | {p99} | {1000 * cpu / requests:.2f} |"
+                         + (f" {errors} errors" if errors else ""))
+            log(f"  {name}: p99 {p99} ms, {1000 * cpu / requests:.2f} ms CPU a request")
+        peak = server.peak_mib()
+    finally:
+        server.stop()
+    return (f"## SQLite, the seed documents (the embedded default), c1, {runs} runs of {DURATION} s each\n\n"
+            + "\n".join(lines) + f"\n\nPeak RSS: {peak:.0f} MiB.\n")
+
+
 def import_times(backend):
     """A 10,000-item document imported into a fresh database, then imported again unchanged."""
     path = WORK / "document.json"
@@ -444,8 +516,19 @@ def explain(url):
 
 def main():
     log(f"machine: {os.cpu_count()} cores; wrk {DURATION} s per row; items: PostgreSQL {ITEMS}, SQLite {SQLITE_ITEMS}")
-    sections = []
-    pg_url = ensure_postgres(ITEMS)
+    if "postgres" in SECTIONS:
+        pg_url = ensure_postgres(ITEMS)
+        bench_postgres(pg_url)
+    if "sqlite" in SECTIONS:
+        bench_sqlite()
+    if "seed" in SECTIONS:
+        print(measure_seed(), flush=True)
+    if "postgres" in SECTIONS:
+        print("## EXPLAIN (ANALYZE, BUFFERS), PostgreSQL\n\n```text\n" + explain(pg_url) + "```")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+def bench_postgres(pg_url):
     prepare_pg_helpers(pg_url)
     server = Server(pg_url)
     log(f"PostgreSQL server up in {server.startup:.2f} s")
@@ -462,6 +545,8 @@ def main():
                     f"Import of a {min(10_000, ITEMS):,}-item document: {pg_import[0]:.2f} s; "
                     f"again, unchanged: {pg_import[1]:.2f} s.\n", flush=True)
 
+
+def bench_sqlite():
     sqlite_url = ensure_sqlite(SQLITE_ITEMS)
     server = Server(sqlite_url)
     log(f"SQLite server up in {server.startup:.2f} s")
@@ -481,9 +566,6 @@ def main():
                     f"Start-up: {server.startup:.2f} s. Peak RSS: {peak:.0f} MiB. Import of a "
                     f"{min(10_000, ITEMS):,}-item document: {sqlite_import[0]:.2f} s; again, unchanged: "
                     f"{sqlite_import[1]:.2f} s.\n", flush=True)
-    sections.append("## EXPLAIN (ANALYZE, BUFFERS), PostgreSQL\n\n```text\n" + explain(pg_url) + "```")
-    print("\n\n".join(sections))
-    shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":
