@@ -85,8 +85,8 @@ async fn open(
         // An embedded file is never unreachable; waiting for it is waiting for the writer.
         options.acquire_timeout(Duration::from_secs(10));
         // Nor does its connection go stale: a ping before each acquire is only one more round
-        // trip to the connection's thread, of the 7–9 a page of a list made (a tenth of its CPU
-        // on the seed documents).
+        // trip to the connection's thread (on the seed documents, a fifth of the CPU of a GET of
+        // one item and a twentieth of a page of 50's; docs/benchmarks.md).
         options.test_before_acquire(false);
         // Readers must not wait for the writer: WAL lets both proceed, and the busy timeout
         // makes a second writer wait its turn instead of failing.
