@@ -468,7 +468,8 @@ def measure_seed():
                 cpu += server.cpu_seconds() - before
                 requests += result["requests"]
                 results.append(result)
-            p50 = "–".join(sorted({f"{r['p50']:.1f}" for r in results}, key=float))
+            low, high = (f"{f(r['p50'] for r in results):.1f}" for f in (min, max))
+            p50 = low if low == high else f"{low}–{high}"
             p99 = ", ".join(f"{r['p99']:.1f}" for r in results)
             errors = sum(r["errors"] for r in results)
             lines.append(f"| {name} | {size:.0f} | {p50} | {p99} | {1000 * cpu / requests:.2f} |"
