@@ -222,11 +222,12 @@ def prepare_pg_helpers(url):
     psql(url, "ANALYZE bench_ids")
 
 
-def item_ids(server_url):
+def item_ids(server_url, city=CITY):
+    """Up to 2,000 work item ids of `city` (of every city when `None`), in a file for random-id.lua."""
     ids = []
     cursor = None
     while len(ids) < 2000:
-        query = f"/api/v1/work-items?city={CITY}&count=none&limit=500&fields=id"
+        query = "/api/v1/work-items?count=none&limit=500&fields=id" + (f"&city={city}" if city else "")
         if cursor:
             query += f"&cursor={cursor}"
         _, _, body = server_url.get(query)
@@ -451,14 +452,13 @@ def measure_seed():
     log(f"SQLite (seed documents) server up in {server.startup:.2f} s")
     lines = ["| read | kB | p50 ms | p99 ms | CPU ms a request |", "| --- | --- | --- | --- | --- |"]
     try:
-        _, _, body = server.get("/api/v1/work-items?count=none&limit=500&fields=id")
-        ids = WORK / "seed-ids.txt"
-        ids.write_text("\n".join(item["id"] for item in json.loads(body)["items"]) + "\n")
+        ids = item_ids(server, city=None)
+        first_id = ids.read_text().split()[0]
         for name, path, options in seed_reads(ids):
             if not ONLY.search(name):
                 continue
             # A path ending in `/` takes an id (random-id.lua picks one a request).
-            sample = path + ids.read_text().split()[0] if path.endswith("/") else path
+            sample = path + first_id if path.endswith("/") else path
             size = len(server.get(sample)[2]) / 1000
             wrk(server.base + path, 1, duration=1, **options)
             results, cpu, requests = [], 0.0, 0

@@ -201,10 +201,7 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => postgres_statements(),
             _ => sqlite_statements(),
         };
-        for statement in statements {
-            db.execute_unprepared(&statement).await?;
-        }
-        Ok(())
+        crate::schema::execute_all(manager, statements).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -15,7 +15,9 @@
 //!   that let statistics by unit read only an index (migration 9) redundant: one index fewer to
 //!   write for each of an import's 40,000 unit rows (0.06–0.14 s).
 
-use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
+use sea_orm_migration::prelude::*;
+
+use crate::schema::execute_on_postgres;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -43,20 +45,10 @@ const DOWN: [&str; 4] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &UP).await
+        execute_on_postgres(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &DOWN).await
+        execute_on_postgres(manager, DOWN).await
     }
-}
-
-/// Runs `statements` on PostgreSQL; SQLite has none of these.
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    if manager.get_database_backend() == DbBackend::Postgres {
-        for statement in statements {
-            manager.get_connection().execute_unprepared(statement).await?;
-        }
-    }
-    Ok(())
 }

@@ -64,10 +64,10 @@ pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -
 /// Runs `statements` in order.
 pub async fn execute_all(
     manager: &SchemaManager<'_>,
-    statements: impl IntoIterator<Item = String>,
+    statements: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<(), DbErr> {
     for statement in statements {
-        manager.get_connection().execute_unprepared(&statement).await?;
+        manager.get_connection().execute_unprepared(statement.as_ref()).await?;
     }
     Ok(())
 }
@@ -75,7 +75,7 @@ pub async fn execute_all(
 /// Runs `statements` in order on PostgreSQL; does nothing on another backend.
 pub async fn execute_on_postgres(
     manager: &SchemaManager<'_>,
-    statements: impl IntoIterator<Item = String>,
+    statements: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<(), DbErr> {
     if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(());
